@@ -1,0 +1,55 @@
+"""What the bot returns: an answer with verifiable citations."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Citation:
+    """A numbered pointer from the answer to an exact span of an article."""
+
+    n: int  # the [n] marker in the answer text
+    source: str  # file name or article id
+    title: str
+    publisher: str
+    published_at: str
+    chunk_id: str
+    start: int  # character offsets into the cleaned article text
+    end: int
+    snippet: str  # the chunk text
+    verified: bool  # some answer sentence citing it is supported by it
+    support: float = 0.0  # best support score of a sentence citing it
+    highlight: str = ""  # the sentence of the snippet that best supports the answer
+    url: str = ""
+
+
+@dataclass
+class AnswerSentence:
+    """One sentence of the answer, with the markers it carries after repair."""
+
+    text: str
+    citations: list[int] = field(default_factory=list)
+    supported_by: list[int] = field(default_factory=list)  # cited markers whose chunk supports it
+    supported: bool = False
+    support: float = 0.0
+    repaired: bool = False  # a marker was added or replaced by the verifier
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    refused: bool = False
+    citations: list[Citation] = field(default_factory=list)
+    sentences: list[AnswerSentence] = field(default_factory=list)
+    retrieved: list[dict] = field(default_factory=list)  # source, chunk_id, score, ...
+    standalone_question: str = ""
+    mode: str = "generative"
+    latency_s: float = 0.0
+    ttft_s: float | None = None
+    closest_sources: list[Citation] = field(default_factory=list)  # shown when refused
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)

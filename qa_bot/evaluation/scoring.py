@@ -1,0 +1,69 @@
+"""Apply the metrics to one question: decide which apply and feed them the right fields.
+
+Kept apart from ``metrics`` (pure maths on plain values) and ``runner`` (calling the
+bot) so the applicability rules live in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from qa_bot.evaluation.dataset import EvalRecord
+from qa_bot.evaluation import metrics as M
+
+BASE_KS = (4, 10)
+
+
+def retrieval_ks(k: int, n_retrieved: int = 0) -> list[int]:
+    """k = 4 and 10 where the retrieved list allows, plus the run's k."""
+    limit = max(k, n_retrieved)
+    return sorted({x for x in (*BASE_KS, k) if 0 < x <= limit})
+
+
+def score_question(
+    record: EvalRecord,
+    outcome: Mapping[str, Any],
+    *,
+    k: int,
+    retrieval_only: bool = False,
+) -> dict[str, Any]:
+    """All per-question metric values (None where a metric does not apply).
+
+    ``outcome`` is the bot's answer as a dict (``Answer.to_dict()`` shape) whose
+    ``retrieved`` items still carry their chunk ``text``.
+    """
+    retrieved = list(outcome.get("retrieved") or [])
+    metrics: dict[str, Any] = {}
+
+    if record.answerable:
+        metrics.update(
+            M.retrieval_metrics(
+                [str(r.get("source") or r.get("source_id") or "") for r in retrieved],
+                [str(r.get("text") or "") for r in retrieved],
+                record.reference_sources,
+                [e.text for e in record.evidence],
+                retrieval_ks(k, len(retrieved)),
+            )
+        )
+    if retrieval_only:
+        return metrics
+
+    answer = str(outcome.get("answer") or "")
+    refused = bool(outcome.get("refused"))
+    citations = list(outcome.get("citations") or [])
+    metrics.update(
+        M.answer_metrics(
+            answer,
+            record.reference_answer,
+            answerable=record.answerable,
+            refused=refused,
+            accept=record.accept,
+        )
+    )
+    metrics.update(M.refusal_metrics(refused=refused, answerable=record.answerable))
+    metrics.update(M.citation_metrics(outcome.get("sentences") or [], citations, refused=refused))
+    if record.answerable:
+        metrics.update(
+            M.source_metrics([str(c.get("source") or "") for c in citations], record.reference_sources)
+        )
+    return metrics

