@@ -66,3 +66,139 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     for a in articles:
         print(f"  {a['source']}  {a['chunks']:>3} chunks  {a['published_at'] or 'undated':<10}  {a['publisher'] or '-':<20}  {a['title'][:70]}")
     return 0
+
+
+def cmd_setup_model(args: argparse.Namespace, settings: Settings) -> int:
+    from qa_bot.models import ModelUnavailable, assemble_model
+
+    try:
+        path = assemble_model(settings, args.model)
+    except ModelUnavailable as exc:
+        raise UserError(str(exc)) from None
+    print(f"model ready: {path}")
+    return 0
+
+
+def _make_bot(settings: Settings):
+    from qa_bot.pipeline import QABot
+
+    return QABot(settings)
+
+
+def _require_articles(bot) -> None:
+    if bot.components.store.count() == 0:
+        raise UserError("the store is empty: ingest articles first, e.g. `qa-bot ingest data/articles`")
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from qa_bot.filters import filters_from_args
+    from qa_bot.pipeline import QuestionError
+
+    bot = _make_bot(settings)
+    _require_articles(bot)
+    try:
+        events = bot.ask_stream(args.question, mode=args.mode, k=args.k, filters=filters_from_args(args))
+        answer = _consume(events, stream=not args.json)
+    except QuestionError as exc:
+        raise UserError(str(exc)) from None
+    if args.json:
+        _print_json(_answer_json(answer))
+    else:
+        print_answer(answer)
+    return 0
+
+
+def _answer_json(answer) -> dict:
+    data = answer.to_dict()
+    for row in data["retrieved"]:
+        row.pop("text", None)
+    return data
+
+
+def _consume(events, stream: bool):
+    """Run a streamed answer; show status and tokens on stderr when streaming to a terminal."""
+    answer = None
+    streamed = False
+    for event in events:
+        if event.kind == "status" and stream and event.text:
+            print(f"… {event.text}", file=sys.stderr, flush=True)
+        elif event.kind == "token" and stream:
+            print(event.text, end="", file=sys.stderr, flush=True)
+            streamed = True
+        elif event.kind == "answer":
+            answer = event.answer
+    if streamed:
+        print("\n", file=sys.stderr)
+    return answer
+
+
+def print_answer(answer) -> None:
+    """The verified answer with its sources, for a terminal."""
+    print(answer.answer)
+    print()
+    if answer.refused:
+        if answer.closest_sources:
+            print("Closest sources (they do NOT support an answer):")
+            for c in answer.closest_sources:
+                print(f"  - {c.source}: {c.title} ({c.publisher or '?'}, {c.published_at or 'undated'})")
+    else:
+        print("Sources:")
+        for c in answer.citations:
+            status = "verified" if c.verified else "NOT verified"
+            print(f"  [{c.n}] {c.title} — {c.publisher or '?'}, {c.published_at or 'undated'} — {c.source} chars {c.start}-{c.end} ({status})")
+            quote = c.highlight or c.snippet[:200]
+            print(f"      “{quote.strip()}”")
+    ttft = f", first token {answer.ttft_s:.1f}s" if answer.ttft_s is not None else ""
+    print(f"\n({answer.mode}, {answer.latency_s:.1f}s{ttft})")
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from qa_bot.pipeline import QuestionError
+
+    bot = _make_bot(settings)
+    _require_articles(bot)
+    history: list[tuple[str, str]] = []
+    print("Ask about the articles. Commands: /new (new conversation), /quit.")
+    while True:
+        try:
+            question = input("\nyou> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if question in ("/quit", "/exit"):
+            return 0
+        if question == "/new":
+            history.clear()
+            print("(new conversation)")
+            continue
+        if not question:
+            continue
+        try:
+            answer = _consume(bot.ask_stream(question, history, mode=args.mode), stream=True)
+        except QuestionError as exc:
+            print(f"qa-bot: {exc}")
+            continue
+        print_answer(answer)
+        history.append((question, answer.answer))
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from qa_bot.evaluation.cli import run
+
+    return run(args, settings, lambda s=settings: _make_bot(s))
+
+
+def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
+    from ui.app import launch
+
+    changes = {"ui_host": args.host, "ui_port": args.port}
+    settings = settings.with_overrides(**changes)
+    if args.host and args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: binding to {args.host} exposes the chat to your network", file=sys.stderr)
+    if args.ingest:
+        components = Components(settings)
+        if components.store.count() == 0:
+            meta = settings.articles_metadata if settings.articles_metadata and settings.articles_metadata.is_file() else None
+            print(components.ingestor.ingest([settings.articles_dir], metadata_path=meta, progress=True).summary())
+    launch(settings)
+    return 0

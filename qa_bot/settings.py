@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     # --- storage ---------------------------------------------------------
     data_dir: Path = Field(default=REPO_ROOT / ".qa-bot-data")
     articles_dir: Path = Field(default=REPO_ROOT / "data" / "articles")
+    articles_metadata: Path | None = Field(default=REPO_ROOT / "data" / "articles.meta.jsonl")
     store_mode: Literal["embedded", "http"] = "embedded"
     store_path: Path | None = None  # default: <data_dir>/chroma
     store_host: str = "127.0.0.1"
@@ -94,7 +95,7 @@ class Settings(BaseSettings):
     openai_api_key: str = "not-needed"
     llm_concurrency: int = 1
     history_turns: int = 3
-    min_relevance: float = 0.30  # best retrieved chunk must reach this to answer
+    min_relevance: float = 0.25  # best retrieved chunk must reach this to answer
     support_threshold: float = 0.45  # sentence-vs-chunk support needed to count as cited
     context_chunks: int = 5
 

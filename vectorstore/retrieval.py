@@ -105,6 +105,10 @@ class HybridRetriever:
                 self._fingerprint = fingerprint
             return self._bm25
 
+    def latest_date(self) -> str:
+        """Publication date of the newest stored article ("" when none is dated)."""
+        return max((c.published_at for c in self.bm25().chunks if c.published_at), default="")
+
     def publishers(self) -> list[str]:
         return sorted({c.publisher for c in self.bm25().chunks if c.publisher})
 

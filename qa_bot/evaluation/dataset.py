@@ -11,11 +11,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, TextIO
 
+from qa_bot.evaluation.console import STDERR
 from qa_bot.evaluation.metrics import normalize_answer
 
 UNANSWERABLE_TYPES = frozenset({"null_query", "unanswerable"})
@@ -88,7 +88,7 @@ def _maybe_json(v: Any, name: str) -> Any:
     """CSV cells hold JSON for structured fields; JSONL already has real values."""
     if isinstance(v, str):
         t = v.strip()
-        if t[:1] in "[{":
+        if t[:1] and t[0] in "[{":
             try:
                 return json.loads(t)
             except json.JSONDecodeError as exc:
@@ -292,7 +292,7 @@ def _csv_objects(f: TextIO, delimiter: str) -> Iterator[tuple[int, Any, str | No
         start = reader.line_num + 1
 
 
-def load_dataset(path: str | Path, *, warn: TextIO | None = sys.stderr) -> Dataset:
+def load_dataset(path: str | Path, *, warn: TextIO | None = STDERR) -> Dataset:
     """Load questions from ``.jsonl`` / ``.csv`` / ``.tsv`` (by extension).
 
     Malformed lines are written to ``warn`` as ``FILE:LINE: reason`` and skipped;

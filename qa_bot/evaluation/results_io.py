@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 import threading
 from pathlib import Path
 from typing import Any, Iterable, Mapping, TextIO
 
+from qa_bot.evaluation.console import STDERR
 from qa_bot.evaluation.metrics import metric_order_key
 
 RESULTS_FILE = "results.jsonl"
@@ -75,7 +75,7 @@ def repair_tail(path: Path) -> bool:
     return False
 
 
-def read_results(path: str | Path, *, warn: TextIO | None = sys.stderr) -> list[dict]:
+def read_results(path: str | Path, *, warn: TextIO | None = STDERR) -> list[dict]:
     """Rows of a results file, last one per id winning; a truncated last line is ignored."""
     path = results_path(path)
     if not path.is_file():

@@ -9,6 +9,7 @@ writes the summary and report for what is done.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import sys
 import time
@@ -19,6 +20,7 @@ from typing import Any, Mapping, Protocol, Sequence, TextIO
 
 from tqdm import tqdm
 
+from qa_bot.evaluation.console import STDERR
 from qa_bot.evaluation.dataset import EvalRecord
 from qa_bot.evaluation.report import write_report
 from qa_bot.evaluation.results_io import RESULTS_FILE, ResultsWriter, read_results, write_results_csv
@@ -102,12 +104,21 @@ def _retrieved_item(item: Any) -> dict:
     }
 
 
+def _accepts_keyword(fn: Any, name: str) -> bool:
+    """``QABot.ask`` takes ``k``; the minimal interface (and test fakes) may not."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
 def _round(v: Any, nd: int = 4) -> Any:
     return round(v, nd) if isinstance(v, float) else v
 
 
 def _citation_row(c: Mapping[str, Any]) -> dict:
-    keys = ("n", "source", "title", "published_at", "chunk_id", "start", "end", "snippet", "verified")
+    keys = ("n", "source", "title", "published_at", "chunk_id", "start", "end", "snippet", "verified", "highlight")
     return {k: c.get(k) for k in keys}
 
 
@@ -129,7 +140,8 @@ def evaluate_one(bot: Bot, record: EvalRecord, config: EvalConfig) -> dict:
             standalone, chunks = bot.retrieve(record.question, history=history, k=config.k)
             outcome = {"standalone_question": standalone, "retrieved": list(chunks)}
         else:
-            outcome = _as_dict(bot.ask(record.question, history=history, mode=config.mode))
+            extra = {"k": config.k} if _accepts_keyword(bot.ask, "k") else {}
+            outcome = _as_dict(bot.ask(record.question, history=history, mode=config.mode, **extra))
             error = outcome.get("error") or None
         outcome["retrieved"] = [_retrieved_item(r) for r in outcome.get("retrieved") or []]
     except Exception as exc:  # one bad question must not end the run
@@ -149,15 +161,15 @@ def evaluate_one(bot: Bot, record: EvalRecord, config: EvalConfig) -> dict:
         "reference_answer": record.reference_answer,
         "reference_sources": record.reference_sources,
         "history_turns": len(record.history),
-        "mode": "retrieval" if config.retrieval_only else config.mode,
+        "mode": "retrieval" if config.retrieval_only else (outcome.get("mode") or config.mode),
         "answer": None if config.retrieval_only else str(outcome.get("answer") or ""),
         "refused": None if config.retrieval_only else bool(outcome.get("refused")),
         "citations": [_citation_row(c) for c in outcome.get("citations") or []],
         "sentences": [_sentence_row(s) for s in outcome.get("sentences") or []],
         "retrieved": [
             {"source": r["source"], "chunk_id": r["chunk_id"], "score": _round(r["score"], 6)}
-            for r in outcome["retrieved"]
-        ] if outcome else [],
+            for r in outcome.get("retrieved") or []
+        ],
         "standalone_question": outcome.get("standalone_question") or "",
         "latency_s": _round(float(latency)),
         "ttft_s": _round(outcome.get("ttft_s")),
@@ -198,8 +210,12 @@ def _iter_results(bot: Bot, todo: Sequence[EvalRecord], config: EvalConfig):
             while queue and len(pending) < config.concurrency * 2:  # keep Ctrl-C cheap
                 pending.add(pool.submit(evaluate_one, bot, queue.pop(), config))
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                yield fut.result()
+            failed = [f for f in done if f.exception() is not None]
+            for fut in done:  # keep finished rows even when a sibling was interrupted
+                if fut.exception() is None:
+                    yield fut.result()
+            if failed:
+                raise failed[0].exception()
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
@@ -211,7 +227,7 @@ def finalize(
     *,
     skipped_lines: int = 0,
     interrupted: bool = False,
-    warn: TextIO | None = sys.stderr,
+    warn: TextIO | None = STDERR,
 ) -> tuple[list[dict], dict]:
     """Write summary.json, results.csv and report.html from what results.jsonl holds."""
     order = {r.id: i for i, r in enumerate(records)}
@@ -239,7 +255,7 @@ def run_eval(
     resume: bool = False,
     skipped_lines: int = 0,
     progress: bool = True,
-    warn: TextIO | None = sys.stderr,
+    warn: TextIO | None = STDERR,
 ) -> RunOutcome:
     """Evaluate ``records`` with ``bot`` into ``out_dir``.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+from collections import Counter
 from typing import Any, Iterable, Mapping
 
 from qa_bot.evaluation.metrics import aggregate, latency_stats
@@ -62,12 +63,18 @@ def build_summary(
             "refused": sum(1 for r in rows if r.get("refused")),
             "answerable": sum(1 for r in rows if r.get("answerable", True)),
             "unanswerable": sum(1 for r in rows if not r.get("answerable", True)),
+            "modes": dict(Counter(str(r.get("mode")) for r in rows if r.get("mode"))),
         },
         "headline": _headline(metrics, latency),
         "metrics": metrics,
         "latency": latency,
         "by_type": by_type,
     }
+
+
+def run_mode(config: Mapping[str, Any]) -> str:
+    """'retrieval only' or the answering mode, for headers."""
+    return "retrieval only" if config.get("retrieval_only") else f"mode {config.get('mode')}"
 
 
 def _fmt(v: Any) -> str:
@@ -80,9 +87,12 @@ def format_summary(summary: Mapping[str, Any], *, report_path: str | None = None
     lines = [
         f"Evaluated {c['evaluated']}/{c['questions']} questions"
         f" ({c['errors']} errors, {c['skipped_lines']} skipped input lines)"
-        f" - mode {cfg.get('mode')}, k {cfg.get('k')}, model {cfg.get('model')}"
+        f" - {run_mode(cfg)}, k {cfg.get('k')}, model {cfg.get('model')}"
         + (" [INTERRUPTED]" if summary.get("interrupted") else ""),
     ]
+    modes = c.get("modes") or {}
+    if cfg.get("mode") and any(m not in (cfg["mode"], "retrieval") for m in modes):
+        lines.append(f"  note: answers were produced in modes {modes} (the pipeline fell back?)")
     for name, m in summary["metrics"].items():
         lines.append(f"  {name:<20} {_fmt(m['mean'])}  (n={m['n']})")
     for key, label in (("latency_s", "latency"), ("ttft_s", "ttft")):
@@ -90,16 +100,14 @@ def format_summary(summary: Mapping[str, Any], *, report_path: str | None = None
         if lat["n"]:
             lines.append(f"  {label:<20} p50 {lat['p50']:.2f}s  p95 {lat['p95']:.2f}s  (n={lat['n']})")
     if len(summary["by_type"]) > 1:
-        lines.append("  by question type (correct / hit):")
+        lines.append("  by question type:")
         for t, b in summary["by_type"].items():
             m = b["metrics"]
             hit = m.get(f"hit@{cfg.get('k')}") or next(
                 (v for k, v in m.items() if k.startswith("hit@")), None
             )
-            lines.append(
-                f"    {t:<20} n={b['count']:<4} correct {_fmt((m.get('correct') or {}).get('mean'))}"
-                f"  hit {_fmt(hit['mean'] if hit else None)}"
-            )
+            correct = "" if cfg.get("retrieval_only") else f"correct {_fmt((m.get('correct') or {}).get('mean'))}  "
+            lines.append(f"    {t:<20} n={b['count']:<4} {correct}hit {_fmt(hit['mean'] if hit else None)}")
     if report_path:
         lines.append(f"Report: {report_path}")
     return "\n".join(lines)

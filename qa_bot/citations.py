@@ -1,0 +1,199 @@
+"""Citation markers: find them, strip them, verify each sentence against its sources, repair.
+
+Small models cite rarely and sometimes wrongly, so the pipeline owns citations:
+every answer sentence is scored against every retrieved chunk (word overlap plus
+embedding similarity to the chunk's closest sentence, minus a penalty for names
+and numbers the chunk never mentions). A cited chunk that does not support its
+sentence is replaced by the best one that does; a sentence with no marker gets
+the best supporting chunk; a sentence nothing supports is marked unverified.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from qa_bot.answer import AnswerSentence
+from vectorstore.bm25 import tokenize
+from vectorstore.chunking import split_sentences
+
+_MARKER = re.compile(r"\s*\[(?:(?:source|src|doc)\s*)?(\d{1,2}(?:\s*[,;]\s*(?:(?:source|src|doc)\s*)?\d{1,2})*)\]", re.IGNORECASE)
+_LOOSE_MARKER = re.compile(r"\[\s*[nN]\s*\]|\[\s*\]")
+_NOT_FOUND = re.compile(
+    r"articles?\s+(don'?t|do not|does not|doesn'?t)\s+(say|mention|contain|state|specify|provide)"
+    r"|sources?\s+(don'?t|do not|does not|doesn'?t)\s+(say|mention|contain|state|specify|provide)"
+    r"|(not|no)\s+(mentioned|stated|specified|provided|information|details?)\s+(in|about|on|regarding)"
+    r"|\b(i\s+)?(don'?t|do not)\s+know\b|cannot\s+(answer|find|determine)|insufficient\s+information"
+    r"|no\s+(relevant\s+)?information|there\s+is\s+no\s+mention",
+    re.IGNORECASE,
+)
+_CAPITALISED = re.compile(r"\b([A-Z][a-zA-Z’'\-]{2,}|\d[\d,.]*)\b")
+_YES_NO = re.compile(r"^(yes|no)\b[.,!]?\s*", re.IGNORECASE)
+
+LEXICAL_WEIGHT = 0.5
+NOVEL_TERM_PENALTY = 0.12
+
+
+@dataclass
+class Passage:
+    """A numbered source as the verifier sees it."""
+
+    n: int
+    text: str
+    sentences: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.sentences:
+            self.sentences = [self.text[s:e] for s, e in split_sentences(self.text)] or [self.text]
+
+
+@dataclass
+class SupportResult:
+    score: float
+    best_sentence: str
+
+
+def extract_markers(text: str, n_sources: int) -> tuple[str, list[int]]:
+    """Remove [n] markers from a sentence; return the clean text and the valid numbers, in order."""
+    found: list[int] = []
+    for match in _MARKER.finditer(text):
+        for number in re.findall(r"\d+", match.group(1)):
+            value = int(number)
+            if 1 <= value <= n_sources and value not in found:
+                found.append(value)
+    clean = _LOOSE_MARKER.sub("", _MARKER.sub("", text))
+    return re.sub(r"\s+([.,;:!?])", r"\1", clean).strip(), found
+
+
+def split_answer(text: str) -> list[str]:
+    """Answer sentences, with markers that trail a sentence's full stop kept on that sentence."""
+    text = re.sub(r"([.!?])((?:\s*\[[^\]]{1,20}\])+)", r"\2\1", text.strip())  # "claim. [1]" -> "claim [1]."
+    return [text[s:e] for s, e in split_sentences(text)]
+
+
+def is_not_found(text: str) -> bool:
+    """True when a sentence says the sources lack the answer (a non-claim)."""
+    return bool(_NOT_FOUND.search(text))
+
+
+def is_claim(text: str) -> bool:
+    """Sentences with fewer than two content words ("Yes.", "No.") assert nothing checkable."""
+    return len(tokenize(_YES_NO.sub("", text))) >= 2 and not is_not_found(text)
+
+
+class Verifier:
+    """Scores how well a passage supports a sentence, in [0, 1]."""
+
+    def __init__(self, embed: Callable[[Sequence[str]], np.ndarray], threshold: float):
+        self.embed = embed
+        self.threshold = threshold
+
+    def support_matrix(self, sentences: Sequence[str], passages: Sequence[Passage]) -> tuple[np.ndarray, list[list[str]]]:
+        """scores[i, j] = support of sentence i by passage j; also the best passage sentence per pair."""
+        if not sentences or not passages:
+            return np.zeros((len(sentences), len(passages))), [[""] * len(passages) for _ in sentences]
+        flat = [s for p in passages for s in p.sentences]
+        vectors = self.embed(list(sentences) + flat)
+        sent_vecs, passage_vecs = vectors[: len(sentences)], vectors[len(sentences) :]
+        scores = np.zeros((len(sentences), len(passages)))
+        best: list[list[str]] = [[""] * len(passages) for _ in sentences]
+        offsets = np.cumsum([0] + [len(p.sentences) for p in passages])
+        for i, sentence in enumerate(sentences):
+            sims = passage_vecs @ sent_vecs[i]
+            for j, passage in enumerate(passages):
+                block = sims[offsets[j] : offsets[j + 1]]
+                k = int(np.argmax(block))
+                scores[i, j] = combine(sentence, passage.text, float(block[k]))
+                best[i][j] = passage.sentences[k]
+        return scores, best
+
+
+def combine(sentence: str, passage_text: str, semantic: float) -> float:
+    """Blend word overlap and embedding similarity; penalise names/numbers the passage lacks."""
+    words = set(tokenize(sentence))
+    passage_words = set(tokenize(passage_text))
+    lexical = len(words & passage_words) / len(words) if words else 0.0
+    novel = novel_terms(sentence, passage_text)
+    score = LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * max(semantic, 0.0) - NOVEL_TERM_PENALTY * len(novel)
+    return float(min(max(score, 0.0), 1.0))
+
+
+def novel_terms(sentence: str, passage_text: str) -> list[str]:
+    """Names and numbers in the sentence that the passage never mentions (likely unsupported)."""
+    lowered = passage_text.lower()
+    terms = []
+    for i, match in enumerate(_CAPITALISED.finditer(sentence)):
+        term = match.group(1).rstrip(".,").replace("’", "'")
+        if match.start() == 0 or term.lower() in {"the", "this", "that", "yes", "no", "according", "however", "nato's"}:
+            continue
+        if term.lower().replace("'s", "") not in lowered.replace("’", "'"):
+            terms.append(term)
+    return terms
+
+
+def verify_and_repair(
+    raw_answer: str,
+    passages: Sequence[Passage],
+    verifier: Verifier,
+) -> tuple[list[AnswerSentence], dict[int, tuple[float, str]]]:
+    """Check every sentence's citations, fix wrong or missing ones, flag unsupported sentences.
+
+    Returns the sentences and, per cited passage number, its best (support, supporting sentence).
+    """
+    by_number = {p.n: idx for idx, p in enumerate(passages)}
+    parsed = [extract_markers(s, len(passages) and max(by_number)) for s in split_answer(raw_answer)]
+    claims = [text for text, _ in parsed if is_claim(text)]
+    scores, best = verifier.support_matrix(claims, passages)
+    out: list[AnswerSentence] = []
+    passage_support: dict[int, tuple[float, str]] = {}
+    claim_index = 0
+    for text, cited in parsed:
+        if not text:
+            continue
+        if not is_claim(text):
+            out.append(AnswerSentence(text=text, citations=[], supported=True, support=1.0))
+            continue
+        row = scores[claim_index]
+        best_row = best[claim_index]
+        claim_index += 1
+        cited = [n for n in cited if n in by_number]
+        supported_by = [n for n in cited if row[by_number[n]] >= verifier.threshold]
+        repaired = False
+        if not supported_by:
+            j = int(np.argmax(row)) if len(row) else -1
+            if j >= 0 and row[j] >= verifier.threshold:
+                supported_by = [passages[j].n]
+                repaired = True
+        final = supported_by  # an unsupported sentence keeps no marker: it is flagged instead
+        for n in supported_by:
+            j = by_number[n]
+            if row[j] > passage_support.get(n, (-1.0, ""))[0]:
+                passage_support[n] = (float(row[j]), best_row[j])
+        support = max((row[by_number[n]] for n in supported_by), default=float(row.max()) if len(row) else 0.0)
+        out.append(
+            AnswerSentence(
+                text=text,
+                citations=final,
+                supported_by=supported_by,
+                supported=bool(supported_by),
+                support=round(float(support), 4),
+                repaired=repaired or (bool(cited) and set(final) != set(cited)),
+            )
+        )
+    return out, passage_support
+
+
+def render_answer(sentences: Sequence[AnswerSentence]) -> str:
+    """The answer text with markers after each sentence and unsupported claims flagged."""
+    parts = []
+    for s in sentences:
+        body = s.text.rstrip()
+        end = body[-1] if body and body[-1] in ".!?" else ""
+        core = body[:-1] if end else body
+        markers = "".join(f"[{n}]" for n in s.citations)
+        flag = " [unverified]" if not s.supported else ""
+        parts.append(f"{core}{' ' + markers if markers else ''}{flag}{end or '.'}")
+    return " ".join(parts)

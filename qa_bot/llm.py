@@ -1,0 +1,117 @@
+"""Chat models chosen by settings: embedded llama.cpp, any OpenAI-compatible endpoint, or none.
+
+Both backends are LangChain chat models, so the pipeline streams from either
+the same way (``model.stream(messages)``).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Iterator
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import ConfigDict, PrivateAttr
+
+from qa_bot.settings import Settings
+
+_ROLES = {"human": "user", "ai": "assistant", "system": "system"}
+
+
+class LlamaCppChat(BaseChatModel):
+    """A GGUF model run in-process by llama-cpp-python, using the GGUF's own chat template."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    model_path: str
+    n_ctx: int = 4096
+    n_threads: int = 2
+    max_tokens: int = 256
+    temperature: float = 0.0
+    _llama: Any = PrivateAttr(default=None)
+    _lock: Any = PrivateAttr(default_factory=threading.Lock)
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp"
+
+    def load(self) -> None:
+        if self._llama is None:
+            from llama_cpp import Llama
+
+            self._llama = Llama(
+                model_path=self.model_path,
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads,
+                n_threads_batch=self.n_threads,
+                verbose=False,
+            )
+
+    def _payload(self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any) -> dict:
+        return dict(
+            messages=[{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages],
+            max_tokens=kwargs.get("max_tokens", self.max_tokens),
+            temperature=self.temperature,
+            stop=stop or None,
+        )
+
+    def _generate(self, messages, stop=None, run_manager: CallbackManagerForLLMRun | None = None, **kwargs) -> ChatResult:
+        text = "".join(chunk.message.content for chunk in self._stream(messages, stop, run_manager, **kwargs))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+    def _stream(self, messages, stop=None, run_manager: CallbackManagerForLLMRun | None = None, **kwargs) -> Iterator[ChatGenerationChunk]:
+        self.load()
+        with self._lock:  # one llama.cpp context serves one generation at a time
+            for part in self._llama.create_chat_completion(stream=True, **self._payload(messages, stop, **kwargs)):
+                delta = part["choices"][0]["delta"].get("content")
+                if delta:
+                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
+                    if run_manager:
+                        run_manager.on_llm_new_token(delta, chunk=chunk)
+                    yield chunk
+
+
+def make_chat_model(settings: Settings) -> BaseChatModel | None:
+    """The configured chat model; None for ``llm_backend = "none"`` (extractive answers only)."""
+    match settings.llm_backend:
+        case "llamacpp":
+            from qa_bot.models import resolve_model_path
+
+            return LlamaCppChat(
+                model_path=str(resolve_model_path(settings)),
+                n_ctx=settings.llm_context,
+                n_threads=settings.threads,
+                max_tokens=settings.llm_max_tokens,
+                temperature=settings.llm_temperature,
+            )
+        case "openai":
+            from langchain_openai import ChatOpenAI
+
+            if not settings.openai_base_url and settings.openai_api_key == "not-needed":
+                raise ValueError("the openai backend needs QA_BOT_OPENAI_BASE_URL (or a real QA_BOT_OPENAI_API_KEY)")
+            return ChatOpenAI(
+                base_url=settings.openai_base_url,
+                model=settings.openai_model,
+                api_key=settings.openai_api_key,
+                temperature=settings.llm_temperature,
+                max_tokens=settings.llm_max_tokens,
+                streaming=True,
+                timeout=120,
+                max_retries=1,
+            )
+        case "none":
+            return None
+    raise ValueError(f"unknown llm_backend {settings.llm_backend!r}")
+
+
+def describe(settings: Settings) -> str:
+    """A short human label for the active backend (shown in the UI and reports)."""
+    match settings.llm_backend:
+        case "llamacpp":
+            return f"llama.cpp: {settings.llm_model_path or settings.llm_model}"
+        case "openai":
+            return f"OpenAI-compatible: {settings.openai_model} at {settings.openai_base_url or 'api.openai.com'}"
+        case _:
+            return "none (extractive answers)"

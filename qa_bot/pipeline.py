@@ -1,0 +1,296 @@
+"""The question-answering pipeline: rewrite, retrieve, gate, generate, verify, cite.
+
+``QABot.ask_stream`` yields status lines and tokens while it works and ends
+with the final :class:`Answer`; ``QABot.ask`` returns just the answer. The UI,
+the CLI and the batch evaluation all call these two.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Iterator, Literal, Sequence
+
+import numpy as np
+
+from prompts import load_prompt, render
+from qa_bot.answer import Answer, AnswerSentence, Citation
+from qa_bot.citations import (
+    Passage,
+    Verifier,
+    is_not_found,
+    render_answer,
+    verify_and_repair,
+)
+from qa_bot.components import Components
+from qa_bot.history import History, normalise_history
+from qa_bot.injection import looks_like_order, strip_orders
+from qa_bot.settings import Settings
+from vectorstore.bm25 import tokenize
+from vectorstore.chunking import split_sentences
+from vectorstore.documents import ScoredChunk
+from vectorstore.retrieval import SearchFilters
+
+MAX_QUESTION_CHARS = 2000
+PASSAGE_WORDS = 70  # words of each source shown to the model (its best sentences)
+EXTRACTIVE_SENTENCES = 2
+_REFERRING = re.compile(
+    r"\b(he|she|him|her|his|hers|they|them|their|theirs|it|its|this|that|these|those|there|then|the same|the other|"
+    r"what about|how about|and what|also|else|former|latter)\b",
+    re.IGNORECASE,
+)
+
+
+class QuestionError(ValueError):
+    """The question cannot be answered as asked (empty, too long, not text)."""
+
+
+@dataclass
+class StreamEvent:
+    kind: Literal["status", "token", "answer"]
+    text: str = ""
+    answer: Answer | None = None
+
+
+class QABot:
+    """Answers questions about the ingested articles, with verified citations."""
+
+    def __init__(self, settings: Settings, components: Components | None = None):
+        self.settings = settings
+        self.components = components or Components(settings)
+        self.verifier = Verifier(self.components.embedder.embed, settings.support_threshold)
+
+    # --- public API -------------------------------------------------------
+    def ask(self, question: str, history: History | None = None, mode: str | None = None,
+            k: int | None = None, filters: SearchFilters | None = None) -> Answer:
+        answer = None
+        for event in self.ask_stream(question, history, mode, k, filters):
+            if event.kind == "answer":
+                answer = event.answer
+        assert answer is not None
+        return answer
+
+    def retrieve(self, question: str, history: History | None = None, k: int | None = None,
+                 filters: SearchFilters | None = None) -> tuple[str, list[ScoredChunk]]:
+        """The standalone question and the chunks retrieved for it (no generation)."""
+        question, _ = strip_orders(validate_question(question))
+        standalone = self.standalone_question(question or "?", normalise_history(history), use_llm=False)
+        return standalone, self.components.retriever.search(standalone, k=k, filters=filters)
+
+    def ask_stream(self, question: str, history: History | None = None, mode: str | None = None,
+                   k: int | None = None, filters: SearchFilters | None = None) -> Iterator[StreamEvent]:
+        t0 = time.perf_counter()
+        question = validate_question(question)
+        turns = normalise_history(history)
+        asked, had_orders = strip_orders(question)
+        if had_orders and not asked:  # nothing but an attempt to change the bot's instructions
+            yield from self._finish_refusal(Answer(question=question, answer="", mode=mode or self.settings.mode), [], t0)
+            return
+        mode = mode or self.settings.mode
+        llm = None
+        if mode == "generative":
+            yield StreamEvent("status", "Loading the language model..." if not self.components.llm_loaded() else "")
+            try:
+                llm = self.components.llm()
+            except Exception as exc:  # missing model or backend: answer extractively, say why
+                yield StreamEvent("status", f"Language model unavailable ({exc}); answering extractively.")
+            if llm is None:
+                mode = "extractive"
+
+        standalone = asked
+        if turns:
+            yield StreamEvent("status", "Understanding the follow-up...")
+            standalone = self.standalone_question(asked, turns, use_llm=llm is not None)
+        yield StreamEvent("status", "Searching the articles...")
+        retrieved = self.components.retriever.search(standalone, k=k, filters=filters)
+        answer = Answer(question=question, answer="", standalone_question=standalone, mode=mode,
+                        retrieved=[_retrieved_row(r) for r in retrieved])
+
+        if not self._relevant(retrieved) or self._after_latest_article(standalone):
+            yield from self._finish_refusal(answer, retrieved, t0)
+            return
+        passages = self._passages(standalone, retrieved[: self.settings.context_chunks])
+        if mode == "extractive":
+            raw = self._extractive(standalone, passages)
+            answer.ttft_s = time.perf_counter() - t0
+        else:
+            yield StreamEvent("status", "Writing the answer...")
+            raw_parts: list[str] = []
+            for token in self._generate(llm, standalone, turns, passages):
+                if answer.ttft_s is None:
+                    answer.ttft_s = time.perf_counter() - t0
+                raw_parts.append(token)
+                yield StreamEvent("token", token)
+            raw = "".join(raw_parts)
+        yield StreamEvent("status", "Checking citations...")
+        sentences, support = verify_and_repair(raw, [p for p, _ in passages], self.verifier)
+        if not any(s.supported_by for s in sentences):  # nothing the sources back: refuse, whatever the model said
+            yield from self._finish_refusal(answer, retrieved, t0)
+            return
+        sentences = [s for s in sentences if not is_not_found(s.text)]
+        answer.sentences, answer.citations = _number_citations(sentences, passages, support)
+        answer.answer = render_answer(answer.sentences)
+        answer.latency_s = time.perf_counter() - t0
+        yield StreamEvent("answer", answer=answer)
+
+    # --- steps --------------------------------------------------------------
+    def standalone_question(self, question: str, turns: list[tuple[str, str]], use_llm: bool = True) -> str:
+        """A question that can be searched without the conversation (LLM rewrite, cheap fallback)."""
+        if not turns or not _REFERRING.search(question) and len(tokenize(question)) >= 4:
+            return question
+        if use_llm:
+            rewritten = self._rewrite_with_llm(question, turns)
+            if rewritten:
+                return rewritten
+        return f"{turns[-1][0].strip()} {question}"
+
+    def _rewrite_with_llm(self, question: str, turns: list[tuple[str, str]]) -> str | None:
+        from langchain_core.messages import HumanMessage
+
+        history = "\n".join(f"User: {u}\nAssistant: {_strip_markers(a)[:300]}" for u, a in turns[-self.settings.history_turns :])
+        try:
+            text = self.components.llm().invoke([HumanMessage(render("rewrite", history=history, question=question))], max_tokens=48).content
+        except Exception:
+            return None
+        text = str(text).strip().split("\n")[0].strip().strip('"').strip()
+        text = re.sub(r"^(standalone question:\s*)", "", text, flags=re.IGNORECASE)
+        if not text or len(text) > 300 or len(text) < len(question) / 2 or not text.endswith("?"):
+            return None
+        return text
+
+    def _after_latest_article(self, question: str) -> bool:
+        """The question is only about years after the newest article, so the articles cannot know."""
+        years = {int(y) for y in re.findall(r"\b(19\d\d|20\d\d)\b", question)}
+        latest = self.components.retriever.latest_date()
+        return bool(years) and bool(latest) and min(years) > int(latest[:4])
+
+    def _relevant(self, retrieved: Sequence[ScoredChunk]) -> bool:
+        best = max((r.dense_similarity or 0.0 for r in retrieved), default=0.0)
+        return bool(retrieved) and best >= self.settings.min_relevance
+
+    def _passages(self, question: str, chunks: Sequence[ScoredChunk]) -> list[tuple[Passage, ScoredChunk]]:
+        return [(Passage(n=i, text=c.chunk.text), c) for i, c in enumerate(chunks, start=1)]
+
+    def _source_block(self, question: str, passages: Sequence[tuple[Passage, ScoredChunk]]) -> str:
+        """Numbered sources for the prompt: header plus each chunk's sentences most related to the question."""
+        blocks = []
+        for passage, scored in passages:
+            c = scored.chunk
+            shown = [s for s in passage.sentences if not looks_like_order(s)] or ["(no usable text)"]
+            excerpt = self._best_sentences(question, shown, PASSAGE_WORDS)
+            date = f", {c.published_at[:10]}" if c.published_at else ", undated"
+            blocks.append(render("source", n=passage.n, title=c.title or c.source_id, publisher=c.publisher or c.source_id,
+                                 date=date, text=excerpt))
+        return "\n\n".join(blocks)
+
+    def _best_sentences(self, question: str, sentences: Sequence[str], budget_words: int) -> str:
+        """The sentences of a chunk that best match the question, in their original order."""
+        if sum(len(s.split()) for s in sentences) <= budget_words:
+            return " ".join(sentences)
+        scores = self._sentence_scores(question, sentences)
+        chosen, used = [], 0
+        for i in np.argsort(-scores):
+            words = len(sentences[i].split())
+            if used and used + words > budget_words:
+                continue
+            chosen.append(int(i))
+            used += words
+            if used >= budget_words:
+                break
+        return " ... ".join(sentences[i] for i in sorted(chosen))
+
+    def _sentence_scores(self, question: str, sentences: Sequence[str]) -> np.ndarray:
+        vectors = self.components.embedder.embed([question, *sentences])
+        semantic = vectors[1:] @ vectors[0]
+        q_words = set(tokenize(question))
+        lexical = np.array([len(q_words & set(tokenize(s))) / (len(q_words) or 1) for s in sentences])
+        return 0.6 * semantic + 0.4 * lexical
+
+    def _generate(self, llm, question: str, turns: list[tuple[str, str]], passages) -> Iterator[str]:
+        from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+        messages = [SystemMessage(load_prompt("system"))]
+        for user, assistant in turns[-self.settings.history_turns :]:
+            messages += [HumanMessage(user[:500]), AIMessage(_strip_markers(assistant)[:500])]
+        messages.append(HumanMessage(render("answer", sources=self._source_block(question, passages), question=question)))
+        for chunk in llm.stream(messages):
+            if chunk.content:
+                yield str(chunk.content)
+
+    def _extractive(self, question: str, passages: Sequence[tuple[Passage, ScoredChunk]]) -> str:
+        """The best-matching sentences of the retrieved chunks, each cited (no LLM)."""
+        candidates = [(p.n, s) for p, _ in passages for s in p.sentences if len(s.split()) >= 5]
+        if not candidates:
+            return ""
+        scores = self._sentence_scores(question, [s for _, s in candidates])
+        picked, seen = [], set()
+        for i in np.argsort(-scores):
+            if scores[i] < self.settings.min_relevance:
+                break
+            n, sentence = candidates[i]
+            if sentence in seen:
+                continue
+            seen.add(sentence)
+            picked.append(f"{sentence.rstrip()} [{n}]")
+            if len(picked) >= EXTRACTIVE_SENTENCES:
+                break
+        return " ".join(picked)
+
+    def _finish_refusal(self, answer: Answer, retrieved: Sequence[ScoredChunk], t0: float) -> Iterator[StreamEvent]:
+        answer.refused = True
+        answer.answer = load_prompt("refusal")
+        answer.sentences = [AnswerSentence(text=answer.answer, supported=True, support=1.0)]
+        answer.closest_sources = [_citation(i, r, verified=False) for i, r in enumerate(retrieved[:3], start=1)]
+        answer.latency_s = time.perf_counter() - t0
+        if answer.ttft_s is None:
+            answer.ttft_s = answer.latency_s
+        yield StreamEvent("answer", answer=answer)
+
+
+def validate_question(question: object) -> str:
+    if not isinstance(question, str):
+        raise QuestionError("the question must be text")
+    question = " ".join(question.split())
+    if not question:
+        raise QuestionError("the question is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}")
+    return question
+
+
+def _strip_markers(text: str) -> str:
+    return re.sub(r"\s*\[(\d+|unverified)\]", "", text or "")
+
+
+def _retrieved_row(r: ScoredChunk) -> dict:
+    c = r.chunk
+    return {"source": c.source_id, "chunk_id": c.chunk_id, "score": round(r.score, 6),
+            "similarity": None if r.dense_similarity is None else round(r.dense_similarity, 4),
+            "title": c.title, "publisher": c.publisher, "published_at": c.published_at,
+            "start": c.start, "end": c.end, "text": c.text}
+
+
+def _citation(n: int, r: ScoredChunk, verified: bool, support: float = 0.0, highlight: str = "") -> Citation:
+    c = r.chunk
+    return Citation(n=n, source=c.source_id, title=c.title, publisher=c.publisher, published_at=c.published_at,
+                    chunk_id=c.chunk_id, start=c.start, end=c.end, snippet=c.text, verified=verified,
+                    support=round(support, 4), highlight=highlight, url=c.url)
+
+
+def _number_citations(sentences: list[AnswerSentence], passages, support: dict[int, tuple[float, str]]
+                      ) -> tuple[list[AnswerSentence], list[Citation]]:
+    """Renumber cited passages 1..m in order of first use and build their citations."""
+    by_n = {p.n: scored for p, scored in passages}
+    order: dict[int, int] = {}
+    for s in sentences:
+        for n in s.citations:
+            order.setdefault(n, len(order) + 1)
+    for s in sentences:
+        s.citations = [order[n] for n in s.citations]
+        s.supported_by = [order[n] for n in s.supported_by if n in order]
+    citations = []
+    for old, new in order.items():
+        score, best = support.get(old, (0.0, ""))
+        citations.append(_citation(new, by_n[old], verified=old in support, support=score, highlight=best))
+    return sentences, citations
