@@ -32,6 +32,10 @@ _NOT_FOUND = re.compile(
 )
 _CAPITALISED = re.compile(r"\b([A-Z][a-zA-Z’'\-]{2,}|\d[\d,.]*)\b")
 _YES_NO = re.compile(r"^(yes|no)\b[.,!]?\s*", re.IGNORECASE)
+_YES_NO_QUESTION = re.compile(
+    r"^(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|shall|may|might|must)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\b\d[\d,.]*\b")
+SHORT_ANSWER_WORDS = 4
 
 LEXICAL_WEIGHT = 0.5
 NOVEL_TERM_PENALTY = 0.12
@@ -79,9 +83,30 @@ def is_not_found(text: str) -> bool:
     return bool(_NOT_FOUND.search(text))
 
 
-def is_claim(text: str) -> bool:
-    """Sentences with fewer than two content words ("Yes.", "No.") assert nothing checkable."""
-    return len(tokenize(_YES_NO.sub("", text))) >= 2 and not is_not_found(text)
+def is_yes_no_question(question: str) -> bool:
+    return bool(_YES_NO_QUESTION.match(question.strip()))
+
+
+@dataclass
+class Claim:
+    """What to verify for one answer sentence: the text scored for support, and the part whose names/numbers must appear."""
+
+    scored: str
+    asserted: str
+
+
+def claim_for(sentence: str, question: str) -> Claim | None:
+    """Short answers ("Montenegro.", "Yes.") are checked together with the question they answer."""
+    if is_not_found(sentence):
+        return None
+    words = tokenize(_YES_NO.sub("", sentence))
+    if not words:
+        if _YES_NO.match(sentence) and question and is_yes_no_question(question):
+            return Claim(scored=question, asserted="")
+        return None
+    if len(words) < SHORT_ANSWER_WORDS and question:
+        return Claim(scored=f"{question} {sentence}", asserted=sentence)
+    return Claim(scored=sentence, asserted=sentence)
 
 
 class Verifier:
@@ -91,12 +116,13 @@ class Verifier:
         self.embed = embed
         self.threshold = threshold
 
-    def support_matrix(self, sentences: Sequence[str], passages: Sequence[Passage]) -> tuple[np.ndarray, list[list[str]]]:
-        """scores[i, j] = support of sentence i by passage j; also the best passage sentence per pair."""
-        if not sentences or not passages:
-            return np.zeros((len(sentences), len(passages))), [[""] * len(passages) for _ in sentences]
+    def support_matrix(self, claims: Sequence[Claim], passages: Sequence[Passage]) -> tuple[np.ndarray, list[list[str]]]:
+        """scores[i, j] = support of claim i by passage j; also the best passage sentence per pair."""
+        if not claims or not passages:
+            return np.zeros((len(claims), len(passages))), [[""] * len(passages) for _ in claims]
+        sentences = [c.scored for c in claims]
         flat = [s for p in passages for s in p.sentences]
-        vectors = self.embed(list(sentences) + flat)
+        vectors = self.embed(sentences + flat)
         sent_vecs, passage_vecs = vectors[: len(sentences)], vectors[len(sentences) :]
         scores = np.zeros((len(sentences), len(passages)))
         best: list[list[str]] = [[""] * len(passages) for _ in sentences]
@@ -106,19 +132,28 @@ class Verifier:
             for j, passage in enumerate(passages):
                 block = sims[offsets[j] : offsets[j + 1]]
                 k = int(np.argmax(block))
-                scores[i, j] = combine(sentence, passage.text, float(block[k]))
+                scores[i, j] = combine(claims[i], passage.text, float(block[k]))
                 best[i][j] = passage.sentences[k]
         return scores, best
 
 
-def combine(sentence: str, passage_text: str, semantic: float) -> float:
-    """Blend word overlap and embedding similarity; penalise names/numbers the passage lacks."""
-    words = set(tokenize(sentence))
+def combine(claim: Claim, passage_text: str, semantic: float) -> float:
+    """Blend word overlap and embedding similarity; a number the passage lacks means no support,
+    and each name it lacks costs a penalty."""
+    if missing_numbers(claim.asserted, passage_text):
+        return 0.0
+    words = set(tokenize(claim.scored))
     passage_words = set(tokenize(passage_text))
     lexical = len(words & passage_words) / len(words) if words else 0.0
-    novel = novel_terms(sentence, passage_text)
+    novel = novel_terms(claim.asserted, passage_text)
     score = LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * max(semantic, 0.0) - NOVEL_TERM_PENALTY * len(novel)
     return float(min(max(score, 0.0), 1.0))
+
+
+def missing_numbers(sentence: str, passage_text: str) -> list[str]:
+    """Numbers stated in the sentence that the passage never writes."""
+    digits = {re.sub(r"[,.]$", "", n).replace(",", "") for n in _NUMBER.findall(passage_text)}
+    return [n for n in (re.sub(r"[,.]$", "", m).replace(",", "") for m in _NUMBER.findall(sentence)) if n not in digits]
 
 
 def novel_terms(sentence: str, passage_text: str) -> list[str]:
@@ -127,7 +162,7 @@ def novel_terms(sentence: str, passage_text: str) -> list[str]:
     terms = []
     for i, match in enumerate(_CAPITALISED.finditer(sentence)):
         term = match.group(1).rstrip(".,").replace("’", "'")
-        if match.start() == 0 or term.lower() in {"the", "this", "that", "yes", "no", "according", "however", "nato's"}:
+        if match.start() == 0 or term[0].isdigit() or term.lower() in {"the", "this", "that", "yes", "no", "according", "however", "nato's"}:
             continue
         if term.lower().replace("'s", "") not in lowered.replace("’", "'"):
             terms.append(term)
@@ -138,6 +173,7 @@ def verify_and_repair(
     raw_answer: str,
     passages: Sequence[Passage],
     verifier: Verifier,
+    question: str = "",
 ) -> tuple[list[AnswerSentence], dict[int, tuple[float, str]]]:
     """Check every sentence's citations, fix wrong or missing ones, flag unsupported sentences.
 
@@ -145,15 +181,15 @@ def verify_and_repair(
     """
     by_number = {p.n: idx for idx, p in enumerate(passages)}
     parsed = [extract_markers(s, len(passages) and max(by_number)) for s in split_answer(raw_answer)]
-    claims = [text for text, _ in parsed if is_claim(text)]
-    scores, best = verifier.support_matrix(claims, passages)
+    claims = [claim_for(text, question) if text else None for text, _ in parsed]
+    scores, best = verifier.support_matrix([c for c in claims if c is not None], passages)
     out: list[AnswerSentence] = []
     passage_support: dict[int, tuple[float, str]] = {}
     claim_index = 0
-    for text, cited in parsed:
+    for (text, cited), claim in zip(parsed, claims):
         if not text:
             continue
-        if not is_claim(text):
+        if claim is None:
             out.append(AnswerSentence(text=text, citations=[], supported=True, support=1.0))
             continue
         row = scores[claim_index]

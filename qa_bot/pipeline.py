@@ -20,6 +20,7 @@ from qa_bot.citations import (
     Passage,
     Verifier,
     is_not_found,
+    is_yes_no_question,
     render_answer,
     verify_and_repair,
 )
@@ -30,7 +31,7 @@ from qa_bot.settings import Settings
 from vectorstore.bm25 import tokenize
 from vectorstore.chunking import split_sentences
 from vectorstore.documents import ScoredChunk
-from vectorstore.retrieval import SearchFilters
+from vectorstore.retrieval import SearchFilters, index_text
 
 MAX_QUESTION_CHARS = 2000
 PASSAGE_WORDS = 70  # words of each source shown to the model (its best sentences)
@@ -124,7 +125,7 @@ class QABot:
                 yield StreamEvent("token", token)
             raw = "".join(raw_parts)
         yield StreamEvent("status", "Checking citations...")
-        sentences, support = verify_and_repair(raw, [p for p, _ in passages], self.verifier)
+        sentences, support = verify_and_repair(raw, [p for p, _ in passages], self.verifier, standalone)
         if not any(s.supported_by for s in sentences):  # nothing the sources back: refuse, whatever the model said
             yield from self._finish_refusal(answer, retrieved, t0)
             return
@@ -170,7 +171,11 @@ class QABot:
         return bool(retrieved) and best >= self.settings.min_relevance
 
     def _passages(self, question: str, chunks: Sequence[ScoredChunk]) -> list[tuple[Passage, ScoredChunk]]:
-        return [(Passage(n=i, text=c.chunk.text), c) for i, c in enumerate(chunks, start=1)]
+        """Numbered passages; verification sees each chunk's header too, so its date and publisher count as support."""
+        return [
+            (Passage(n=i, text=index_text(c.chunk), sentences=_sentences(c.chunk.text)), c)
+            for i, c in enumerate(chunks, start=1)
+        ]
 
     def _source_block(self, question: str, passages: Sequence[tuple[Passage, ScoredChunk]]) -> str:
         """Numbered sources for the prompt: header plus each chunk's sentences most related to the question."""
@@ -213,7 +218,8 @@ class QABot:
         messages = [SystemMessage(load_prompt("system"))]
         for user, assistant in turns[-self.settings.history_turns :]:
             messages += [HumanMessage(user[:500]), AIMessage(_strip_markers(assistant)[:500])]
-        messages.append(HumanMessage(render("answer", sources=self._source_block(question, passages), question=question)))
+        hint = "Start your answer with Yes or No, then say why." if is_yes_no_question(question) else ""
+        messages.append(HumanMessage(render("answer", sources=self._source_block(question, passages), question=question, hint=hint)))
         for chunk in llm.stream(messages):
             if chunk.content:
                 yield str(chunk.content)
@@ -257,6 +263,10 @@ def validate_question(question: object) -> str:
     if len(question) > MAX_QUESTION_CHARS:
         raise QuestionError(f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}")
     return question
+
+
+def _sentences(text: str) -> list[str]:
+    return [text[s:e] for s, e in split_sentences(text)] or [text]
 
 
 def _strip_markers(text: str) -> str:

@@ -1,0 +1,114 @@
+"""Citation parsing, verification and repair on fixed texts (a bag-of-words stand-in for the embedder)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa_bot.citations import (
+    Passage,
+    Verifier,
+    claim_for,
+    extract_markers,
+    is_not_found,
+    missing_numbers,
+    render_answer,
+    split_answer,
+    verify_and_repair,
+)
+from vectorstore.bm25 import tokenize
+
+
+def bag_of_words(texts):
+    """Deterministic unit vectors from hashed word counts: similar words, similar vectors."""
+    out = np.zeros((len(texts), 512))
+    for i, text in enumerate(texts):
+        for word in tokenize(text):
+            out[i, hash(word) % 512] += 1.0
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.where(norms == 0, 1, norms)
+
+
+PASSAGES = [
+    Passage(1, "NATO Secretary-General Jens Stoltenberg told Der Spiegel that the security guarantee does not apply to Israel. "
+               "Israel is not a member of the 29 country alliance."),
+    Passage(2, "Israel will open a permanent office at NATO headquarters in Brussels. Turkey lifted its veto after five years."),
+    Passage(3, "Herzog said the Iranian threat is now at Europe's doorstep."),
+]
+
+
+@pytest.fixture
+def verifier():
+    return Verifier(bag_of_words, threshold=0.45)
+
+
+@pytest.mark.parametrize(
+    "text,expected_clean,expected",
+    [
+        ("Stoltenberg said it [1].", "Stoltenberg said it.", [1]),
+        ("Claim [1][3] and more [2, 3].", "Claim and more.", [1, 3, 2]),
+        ("Claim [Source 2].", "Claim.", [2]),
+        ("Claim [7] [0].", "Claim.", []),  # out of range markers dropped
+        ("Claim [N].", "Claim.", []),
+    ],
+)
+def test_extract_markers(text, expected_clean, expected):
+    assert extract_markers(text, 3) == (expected_clean, expected)
+
+
+def test_split_answer_keeps_trailing_markers_on_their_sentence():
+    assert split_answer("First claim. [1] Second claim [2].") == ["First claim [1].", "Second claim [2]."]
+
+
+def test_correct_citation_is_verified(verifier):
+    sentences, support = verify_and_repair(
+        "Jens Stoltenberg told Der Spiegel the security guarantee does not apply to Israel [1].", PASSAGES, verifier)
+    assert sentences[0].citations == [1] and sentences[0].supported_by == [1] and not sentences[0].repaired
+    assert 1 in support and "Der Spiegel" in support[1][1]
+
+
+def test_wrong_citation_is_repaired(verifier):
+    sentences, _ = verify_and_repair("Israel will open a permanent office at NATO headquarters in Brussels [3].", PASSAGES, verifier)
+    assert sentences[0].citations == [2] and sentences[0].repaired and sentences[0].supported
+
+
+def test_missing_citation_is_added(verifier):
+    sentences, _ = verify_and_repair("Herzog said the Iranian threat is at Europe's doorstep.", PASSAGES, verifier)
+    assert sentences[0].citations == [3] and sentences[0].repaired
+
+
+def test_unsupported_sentence_is_flagged_and_loses_its_marker(verifier):
+    sentences, support = verify_and_repair("The capital of Australia is Canberra [1].", PASSAGES, verifier)
+    assert not sentences[0].supported and sentences[0].citations == [] and support == {}
+    assert "[unverified]" in render_answer(sentences)
+
+
+def test_wrong_number_is_never_supported(verifier):
+    sentences, _ = verify_and_repair("Israel is not a member of the 28 country alliance [1].", PASSAGES, verifier)
+    assert not sentences[0].supported
+    assert missing_numbers("28 members in 2016", "It had 28 members.") == ["2016"]
+
+
+def test_short_answer_checked_with_its_question(verifier):
+    question = "Which magazine did Stoltenberg tell that the security guarantee does not apply to Israel?"
+    good, _ = verify_and_repair("Der Spiegel [1].", PASSAGES, verifier, question)
+    bad, _ = verify_and_repair("Die Zeit [1].", PASSAGES, verifier, question)
+    assert good[0].supported and not bad[0].supported
+
+
+def test_yes_no_only_claims_for_yes_no_questions():
+    assert claim_for("Yes.", "Did Turkey lift its veto?") is not None
+    assert claim_for("Yes.", "Who lifted the veto?") is None
+    assert claim_for("The articles don't say.", "Who?") is None
+
+
+def test_not_found_phrases():
+    assert is_not_found("The articles don't say how much Israel pays.")
+    assert is_not_found("I don't know.")
+    assert not is_not_found("Turkey lifted its veto.")
+
+
+def test_render_answer_places_markers_before_full_stop(verifier):
+    sentences, _ = verify_and_repair("Turkey lifted its veto after five years [2]. Herzog spoke of the Iranian threat at Europe's doorstep [3].",
+                                     PASSAGES, verifier)
+    assert render_answer(sentences) == "Turkey lifted its veto after five years [2]. Herzog spoke of the Iranian threat at Europe's doorstep [3]."

@@ -1,0 +1,482 @@
+"""The Gradio web UI: chat with verified citations, a source panel, and article management.
+
+``build_app(settings, bot)`` returns the ``gr.Blocks`` (queue configured);
+``launch(settings)`` makes the process offline, builds it and serves it on
+``settings.ui_host:ui_port``. Two API endpoints: ``/chat`` (the streaming chat
+handler, conversation kept per client session) and ``/ask`` (stateless, returns
+the Answer as a JSON dict). See ``docs/ui.md``.
+
+Chat messages and the source panel are HTML built by :mod:`ui.render`, where
+every piece of article, model or user text is escaped; the Chatbot does not
+render Markdown and still sanitizes what it shows.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+from qa_bot.answer import Answer
+from qa_bot.settings import Settings
+from ui import render
+
+if TYPE_CHECKING:  # gradio is imported lazily: configure_offline_runtime must run first
+    import gradio as gr
+
+    from qa_bot.pipeline import QABot
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = [
+    "Who said NATO's security guarantee does not apply to Israel?",
+    "What did Herzog tell NATO about Iran?",
+    "How many members did NATO have in 2016 and in 2018?",
+    "When did NATO accept Israel's official representative?",
+]
+MODES = ["generative", "extractive"]
+MAX_TURNS_KEPT = 20  # answers whose sources stay in the panel
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+@dataclass
+class Conversation:
+    """One browser session's chat: what is shown, what the bot sees, and each answer's sources."""
+
+    messages: list[dict] = field(default_factory=list)  # Chatbot messages (HTML built by ui.render)
+    turns: list[tuple[str, str]] = field(default_factory=list)  # (question, answer text) for follow-ups
+    answers: list[tuple[int, Answer]] = field(default_factory=list)  # (turn number, answer)
+    turn: int = 0
+
+
+class UserInputError(ValueError):
+    """A setting typed in the UI that cannot be used (shown in the chat)."""
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """``"user:password"`` -> ``("user", "password")``; None/empty -> no auth."""
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise ValueError("ui_auth must look like 'user:password'")
+    return user, password
+
+
+def parse_date(value: str | None, label: str) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not _DATE.match(value):
+        raise UserInputError(f"{label} must be YYYY, YYYY-MM or YYYY-MM-DD (got {value!r})")
+    parts = [int(p) for p in value.split("-")]
+    try:
+        date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+    except ValueError:
+        raise UserInputError(f"{label} is not a real date: {value!r}") from None
+    return value
+
+
+def make_filters(publisher: str | None, date_from: str | None, date_to: str | None):
+    from vectorstore.retrieval import SearchFilters
+
+    lo, hi = parse_date(date_from, "Date from"), parse_date(date_to, "Date to")
+    if lo and hi and lo > hi:
+        raise UserInputError(f"Date from ({lo}) is after date to ({hi})")
+    publisher = (publisher or "").strip() or None
+    if not (publisher or lo or hi):
+        return None
+    return SearchFilters(publisher=publisher, date_from=lo, date_to=hi)
+
+
+class QAApp:
+    """The handlers behind the UI (plain methods, so they can be tested without a browser)."""
+
+    def __init__(self, settings: Settings, bot: "QABot | None" = None):
+        if bot is None:
+            from qa_bot.pipeline import QABot
+
+            bot = QABot(settings)
+        self.settings = settings
+        self.bot = bot
+        self.components = bot.components
+        self.uploads = settings.data_dir / "uploads"
+        self._ingest_lock = threading.Lock()
+
+    # --- chat ---------------------------------------------------------------------
+    def default_mode(self) -> str:
+        return "extractive" if self.settings.llm_backend == "none" else self.settings.mode
+
+    def _mode(self, mode: str | None) -> str:
+        mode = (mode or "").strip() or self.default_mode()
+        if mode not in MODES:
+            raise UserInputError(f"mode must be 'generative' or 'extractive' (got {mode!r})")
+        return "extractive" if self.settings.llm_backend == "none" else mode
+
+    def _k(self, k: Any) -> int:
+        try:
+            k = int(k or self.settings.k)
+        except (TypeError, ValueError):
+            raise UserInputError(f"k must be a whole number (got {k!r})") from None
+        return min(max(k, 1), 10)
+
+    def chat(self, question: str, mode: str, k: float, publisher: str, date_from: str, date_to: str,
+             conv: Conversation | None) -> Iterator[tuple]:
+        """Stream one turn: (chat messages, sources panel HTML, textbox value, conversation)."""
+        from qa_bot.pipeline import QuestionError
+
+        conv = conv if isinstance(conv, Conversation) else Conversation()
+        question = question if isinstance(question, str) else ""
+        conv.turn += 1
+        turn = conv.turn
+        sources_html = render.render_sources(conv.answers)
+        if question.strip():
+            conv.messages.append({"role": "user", "content": render.render_user(question)})
+        conv.messages.append({"role": "assistant", "content": render.render_streaming("Starting…")})
+        slot = len(conv.messages) - 1
+
+        def update(content: str, sources: str | None = None) -> tuple:
+            conv.messages[slot] = {"role": "assistant", "content": content}
+            return list(conv.messages), sources or sources_html, "", conv
+
+        yield update(render.render_streaming("Starting…"))
+        notes: list[str] = []
+        status, draft = "", ""
+        try:
+            events = self.bot.ask_stream(question, conv.turns, mode=self._mode(mode), k=self._k(k),
+                                         filters=make_filters(publisher, date_from, date_to))
+            for event in events:
+                if event.kind == "status":
+                    if not event.text:
+                        continue
+                    if event.text.startswith("Language model unavailable"):
+                        notes.append(event.text)
+                    status = event.text
+                    yield update(render.render_streaming(status, draft, notes))
+                elif event.kind == "token":
+                    draft += event.text
+                    yield update(render.render_streaming(status, draft, notes))
+                elif event.kind == "answer" and event.answer is not None:
+                    answer = event.answer
+                    conv.turns.append((question, answer.answer))
+                    conv.answers = (conv.answers + [(turn, answer)])[-MAX_TURNS_KEPT:]
+                    yield update(render.render_answer(answer, turn, notes), render.render_sources(conv.answers))
+                    return
+            yield update(render.render_chat_error("the bot returned no answer"))
+        except (QuestionError, UserInputError) as exc:
+            yield update(render.render_chat_error(_sentence(str(exc))))
+        except ValueError as exc:  # e.g. a malformed history turn
+            yield update(render.render_chat_error(_sentence(str(exc))))
+        except Exception as exc:  # never show a traceback in the page
+            log.exception("answering %r failed", question[:200])
+            yield update(render.render_chat_error(f"something went wrong while answering ({type(exc).__name__}: {exc})"))
+
+    def new_conversation(self) -> tuple:
+        conv = Conversation()
+        return [], render.empty_sources(), "", conv
+
+    def ask(self, question: str, history_json: str = "[]", mode: str = "", k: int = 0, publisher: str = "",
+            date_from: str = "", date_to: str = "") -> dict:
+        """Answer one question (no streaming); the Answer as a dict, with ``error`` set on bad input."""
+        from qa_bot.pipeline import QuestionError
+
+        try:
+            history = json.loads(history_json) if (history_json or "").strip() else []
+            if not isinstance(history, list):
+                raise UserInputError("history_json must be a JSON list of [question, answer] pairs")
+            answer = self.bot.ask(question, history, mode=self._mode(mode), k=self._k(k),
+                                  filters=make_filters(publisher, date_from, date_to))
+        except json.JSONDecodeError as exc:
+            answer = Answer(question=str(question), answer="", error=f"history_json is not valid JSON: {exc}")
+        except (QuestionError, UserInputError, ValueError) as exc:
+            answer = Answer(question=str(question), answer="", error=str(exc))
+        except Exception as exc:
+            log.exception("/ask failed")
+            answer = Answer(question=str(question), answer="", error=f"{type(exc).__name__}: {exc}")
+        return answer.to_dict()
+
+    # --- articles -----------------------------------------------------------------
+    def library(self) -> list[dict]:
+        return self.components.store.articles()
+
+    def publishers(self, articles: list[dict] | None = None) -> list[str]:
+        articles = self.library() if articles is None else articles
+        return sorted({a["publisher"] for a in articles if a.get("publisher")})
+
+    def check_upload(self, path: Path) -> str | None:
+        """Why an uploaded file is refused (None when it can be ingested)."""
+        suffix = path.suffix.lower()
+        if suffix not in render.UPLOAD_KINDS:
+            return f"unsupported file type '{suffix or '(none)'}' (use {' '.join(render.UPLOAD_KINDS)})"
+        size_mb = path.stat().st_size / 1e6
+        if size_mb > self.settings.ui_max_upload_mb:
+            return f"{size_mb:.1f} MB is over the {self.settings.ui_max_upload_mb:g} MB upload limit"
+        return None
+
+    def ingest_files(self, paths: list[str], progress=None) -> list[list]:
+        """Copy each upload to <data_dir>/uploads/<original name>, ingest it; one result row per file."""
+        rows: list[list] = []
+        paths = [Path(p) for p in paths or []]
+        with self._ingest_lock:
+            for i, tmp in enumerate(paths):
+                name = _upload_name(tmp.name)
+                if progress is not None:
+                    progress(i / max(len(paths), 1), desc=f"Ingesting {name}")
+                reason = self.check_upload(tmp) if name else "the file has no usable name"
+                if reason:
+                    rows.append([name or tmp.name, "rejected", 0, reason])
+                    continue
+                self.uploads.mkdir(parents=True, exist_ok=True)
+                dest = self.uploads / name
+                try:
+                    shutil.copyfile(tmp, dest)
+                    report = self.components.ingestor.ingest([dest], progress=False)
+                except Exception as exc:
+                    log.exception("ingesting %s failed", name)
+                    rows.append([name, "error", 0, f"{type(exc).__name__}: {exc}"])
+                    continue
+                rows.append(_result_row(name, report))
+            self.components.retriever.invalidate()
+        if progress is not None:
+            progress(1.0, desc="Done")
+        return rows
+
+    def delete(self, source: str) -> str:
+        source = (source or "").strip()
+        if not source:
+            return "Choose an article to delete first."
+        rows = {a["source"]: a for a in self.library()}
+        if source not in rows:
+            return f"No stored article is called {source!r}."
+        with self._ingest_lock:
+            removed = self.components.store.delete_source(source)
+            self.components.retriever.invalidate()
+        uploaded = self.uploads / source
+        if uploaded.is_file() and _is_under(Path(str(rows[source].get("path", ""))), self.uploads):
+            uploaded.unlink()  # so an upload deleted here does not come back
+        return f"Deleted {source!r} ({removed} chunks)."
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+
+
+def _upload_name(name: str) -> str:
+    """The original file name, reduced to a safe single path component."""
+    name = re.sub(r"[\x00-\x1f/\\]", "_", Path(name).name).strip()
+    return "" if name in ("", ".", "..") or name.startswith(".") else name
+
+
+def _is_under(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _result_row(name: str, report) -> list:
+    errors = "; ".join(e.reason + (f" (line {e.line})" if e.line else "") for e in report.errors)
+    articles = f"{report.articles} articles" if report.articles != 1 else "1 article"
+    if report.chunks_added:
+        result, chunks, detail = "added", report.chunks_added + report.chunks_replaced, f"{articles} added"
+    elif report.chunks_replaced:
+        result, chunks, detail = "updated", report.chunks_replaced, f"{articles}: the stored version was replaced"
+    elif report.chunks_skipped:
+        result, chunks, detail = "skipped", report.chunks_skipped, f"{articles}: already ingested and unchanged"
+    else:
+        return [name, "error", 0, errors or "nothing to ingest"]
+    return [name, result, chunks, detail + (f"; errors: {errors}" if errors else "")]
+
+
+# --- the Blocks ----------------------------------------------------------------------
+def build_app(settings: Settings, bot: "QABot | None" = None) -> "gr.Blocks":
+    """The whole UI as a gr.Blocks with its queue configured (not launched)."""
+    import gradio as gr
+
+    from qa_bot.llm import describe
+
+    app = QAApp(settings, bot)
+    no_llm = settings.llm_backend == "none"
+    with gr.Blocks(title="qa-bot", analytics_enabled=False) as demo:
+        conv = gr.State(None)
+        gr.Markdown("## qa-bot — ask the news articles\nAnswers cite their sources; every citation is checked "
+                    "against the article text.")
+        with gr.Tab("Chat", id="chat"):
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=320):
+                    chatbot = gr.Chatbot(
+                        label="Conversation", elem_id="qa-chat", height=520, render_markdown=False,
+                        sanitize_html=True, latex_delimiters=[], allow_tags=False, feedback_options=None,
+                        buttons=[], placeholder="Ask a question about the ingested articles.",
+                    )
+                    with gr.Row():
+                        question = gr.Textbox(placeholder="Ask about the articles…", label="Question", show_label=False, scale=5,
+                                              elem_id="qa-question", max_lines=6, submit_btn=False, autofocus=True)
+                        send = gr.Button("Send", variant="primary", scale=1, min_width=80, elem_id="qa-send")
+                    with gr.Row():
+                        new_chat = gr.Button("New conversation", size="sm", elem_id="qa-new")
+                    gr.Examples(EXAMPLES, inputs=[question], label="Example questions")
+                    with gr.Accordion("Settings", open=False, elem_id="qa-settings"):
+                        mode = gr.Radio(
+                            MODES, value=app.default_mode(), label="Answer mode", elem_id="qa-mode",
+                            interactive=not no_llm,
+                            info=("Generative needs a language model: llm_backend is 'none', so answers are "
+                                  "extractive (quoted sentences)." if no_llm else
+                                  "Generative: the language model writes the answer. Extractive: quotes the best "
+                                  "sentences (fast, no model)."),
+                        )
+                        k = gr.Slider(1, 10, value=min(max(settings.k, 1), 10), step=1, label="Sources to retrieve (k)",
+                                      elem_id="qa-k")
+                        publisher = gr.Dropdown([("Any publisher", "")], value="", label="Publisher",
+                                                allow_custom_value=True, elem_id="qa-publisher")
+                        with gr.Row():
+                            date_from = gr.Textbox("", label="Date from", placeholder="YYYY or YYYY-MM-DD",
+                                                   elem_id="qa-date-from")
+                            date_to = gr.Textbox("", label="Date to", placeholder="YYYY or YYYY-MM-DD",
+                                                 elem_id="qa-date-to")
+                        gr.Textbox(describe(settings), label="Language model", interactive=False,
+                                   elem_id="qa-backend")
+                with gr.Column(scale=2, min_width=300):
+                    sources = gr.HTML(render.empty_sources(), label="Sources", elem_id="qa-sources", js_on_load=None,
+                                      padding=True)
+
+        with gr.Tab("Articles", id="articles"):
+            gr.Markdown(f"Add articles ({' '.join(render.UPLOAD_KINDS)}; up to {settings.ui_max_upload_mb:g} MB each). "
+                        "The file name becomes the article id: uploading a file with the same name replaces it.")
+            files = gr.File(file_count="multiple", file_types=list(render.UPLOAD_KINDS), type="filepath",
+                            label="Files to ingest", elem_id="qa-upload")
+            ingest_btn = gr.Button("Ingest", variant="primary", elem_id="qa-ingest")
+            results = gr.Dataframe(headers=render.RESULT_HEADERS, datatype=["str", "str", "number", "str"],
+                                   value=None, interactive=False, label="Ingestion results", elem_id="qa-results",
+                                   wrap=True, column_widths=["30%", "12%", "10%", "48%"])
+            gr.Markdown("### Library")
+            library = gr.Dataframe(headers=render.LIBRARY_HEADERS, datatype=["str", "str", "str", "str", "number"],
+                                   interactive=False, label="Ingested articles (click a row to select it)",
+                                   elem_id="qa-library", wrap=True, column_widths=["24%", "42%", "16%", "10%", "8%"])
+            with gr.Row():
+                chosen = gr.Dropdown([], label="Article", allow_custom_value=False, elem_id="qa-delete-choice",
+                                     scale=3)
+                refresh = gr.Button("Refresh", elem_id="qa-refresh", scale=1)
+                delete = gr.Button("Delete article", variant="stop", elem_id="qa-delete", scale=1)
+            library_note = gr.Markdown("", elem_id="qa-library-note")
+
+        # --- events -------------------------------------------------------------------
+        chat_event = gr.on(
+            [question.submit, send.click], app.chat,
+            inputs=[question, mode, k, publisher, date_from, date_to, conv],
+            outputs=[chatbot, sources, question, conv],
+            api_name="chat", concurrency_id="answer", show_progress="minimal",
+        )
+        new_chat.click(app.new_conversation, None, [chatbot, sources, question, conv], queue=False,
+                       cancels=[chat_event], api_visibility="private")
+        chatbot.clear(app.new_conversation, None, [chatbot, sources, question, conv], queue=False,
+                      cancels=[chat_event], api_visibility="private")
+        gr.api(_typed_ask(app), api_name="ask", concurrency_id="answer")
+
+        def library_outputs(note: str = ""):
+            rows = app.library()
+            sources_list = [a["source"] for a in rows]
+            return (render.library_rows(rows), gr.update(choices=[("Any publisher", "")] + app.publishers(rows)),
+                    gr.update(choices=sources_list, value=None), note)
+
+        library_targets = [library, publisher, chosen, library_note]
+
+        def do_ingest(paths, progress=gr.Progress()):
+            if not paths:
+                return (gr.update(), *library_outputs("Choose files to upload first."), gr.update())
+            rows = app.ingest_files(paths, progress)
+            ok = sum(1 for r in rows if r[1] in ("added", "updated", "skipped"))
+            return (rows, *library_outputs(f"Ingested {ok} of {len(rows)} files."), None)
+
+        ingest_btn.click(do_ingest, [files], [results, *library_targets, files], concurrency_id="ingest",
+                         concurrency_limit=1, api_visibility="private")
+        refresh.click(lambda: library_outputs(), None, library_targets, concurrency_id="library",
+                      concurrency_limit=4, api_visibility="private")
+        delete.click(lambda s: library_outputs(app.delete(s)), [chosen], library_targets, concurrency_id="ingest",
+                     concurrency_limit=1, api_visibility="private")
+
+        def pick_row(evt):
+            row = evt.row_value or []
+            return gr.update(value=row[0]) if row else gr.update()
+
+        pick_row.__annotations__ = {"evt": gr.SelectData}  # resolved here: gradio is imported lazily
+
+        library.select(pick_row, None, [chosen], queue=False, api_visibility="private")
+        demo.load(lambda: library_outputs(), None, library_targets, concurrency_id="library",
+                  concurrency_limit=4, api_visibility="private")
+
+    demo.queue(default_concurrency_limit=max(1, settings.llm_concurrency), max_size=256)
+    demo.qa_app = app  # for tests and benchmarks
+    return demo
+
+
+def _typed_ask(app: QAApp):
+    """The /ask endpoint, with the type hints gr.api derives its signature from."""
+
+    def ask(question: str, history_json: str = "[]", mode: str = "", k: int = 0, publisher: str = "",
+            date_from: str = "", date_to: str = "") -> dict:
+        """Answer a question about the ingested articles; returns the Answer (with citations) as a dict.
+
+        Args:
+            question: the question.
+            history_json: earlier turns as JSON, [[question, answer], ...] or [{"role", "content"}, ...].
+            mode: "generative" or "extractive" ("" = the server's default).
+            k: chunks to retrieve, 1-10 (0 = the server's default).
+            publisher: only articles from this publisher ("" = any).
+            date_from: only articles published on/after YYYY[-MM[-DD]] ("" = no limit).
+            date_to: only articles published on/before YYYY[-MM[-DD]] ("" = no limit).
+        """
+        return app.ask(question, history_json, mode, k, publisher, date_from, date_to)
+
+    return ask
+
+
+def launch_kwargs(settings: Settings) -> dict[str, Any]:
+    """Everything ``demo.launch`` needs besides the app: address, auth, look, limits; never a share link."""
+    import gradio as gr
+
+    fonts = ["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"]
+    mono = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
+    return dict(
+        server_name=settings.ui_host,
+        server_port=settings.ui_port,
+        auth=parse_auth(settings.ui_auth),
+        share=False,
+        css=render.APP_CSS,
+        theme=gr.themes.Default(font=fonts, font_mono=mono),
+        # a hard ceiling; files between ui_max_upload_mb and this get a per-file "too large" row
+        max_file_size=f"{max(4 * settings.ui_max_upload_mb, 50):g}mb",
+        footer_links=["api", "settings"],
+        ssr_mode=False,
+        pwa=False,
+        mcp_server=False,
+        enable_monitoring=False,
+        show_error=False,
+        inbrowser=False,
+        quiet=True,
+    )
+
+
+def launch(settings: Settings, bot: "QABot | None" = None, block: bool = True) -> "gr.Blocks":
+    """Serve the UI (blocking unless ``block=False``, which returns the running app)."""
+    from qa_bot.runtime import configure_offline_runtime
+
+    configure_offline_runtime(settings)
+    demo = build_app(settings, bot)
+    kwargs = launch_kwargs(settings)
+    _, local_url, _ = demo.launch(prevent_thread_lock=True, **kwargs)
+    print(f"qa-bot UI: {local_url}" + (" (basic auth on)" if kwargs["auth"] else ""), flush=True)
+    if block:
+        try:
+            demo.block_thread()
+        finally:
+            demo.close()
+    return demo
