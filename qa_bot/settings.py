@@ -76,10 +76,13 @@ class Settings(BaseSettings):
     # --- retrieval -------------------------------------------------------
     k: int = 5
     candidates: int = 40
+    fusion: Literal["rrf", "linear"] = "linear"  # tuned on MultiHop-RAG, docs/benchmarks.md
     rrf_k: int = 60
     bm25_weight: float = 1.0
-    dense_weight: float = 0.5
+    dense_weight: float = 0.3
     max_chunks_per_article: int = 2
+    publisher_boost: float = 0.5  # in units of a rank-1 fusion contribution
+    same_article_decay: float = 0.8  # <1: later chunks of one article are discounted
     metadata_in_index: bool = True
 
     # --- answering -------------------------------------------------------

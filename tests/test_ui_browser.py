@@ -125,10 +125,16 @@ def page(browser, server, log):
 
 
 def set_mode(page, mode: str) -> None:
+    """Choose the answer mode in the Settings accordion (opened and closed again if it was closed)."""
     radio = page.locator("#qa-mode").get_by_label(mode, exact=True)
-    if not radio.is_visible():
-        page.locator("#qa-settings").get_by_text("Settings", exact=True).first.click()
+    header = page.locator("#qa-settings").get_by_text("Settings", exact=True).first
+    opened = not radio.is_visible()
+    if opened:
+        header.click()
     radio.check()
+    if opened:
+        header.click()
+        radio.wait_for(state="hidden")
 
 
 def ask(page, question: str, timeout_ms: int = FAST_TIMEOUT_MS):
@@ -278,8 +284,11 @@ def test_mobile_layout_screenshot(browser, server, log):
         set_mode(page, "extractive")
         ask(page, "What did Herzog tell NATO about Iran?")
         expect(sources(page).locator("li.qa-source").first).to_be_attached()
-        page.locator("#qa-chat").scroll_into_view_if_needed()
+        # the end of the answer, the input and the first source card in one screen
+        page.evaluate("""() => { const r = document.querySelector('#qa-chat').getBoundingClientRect();
+                                 window.scrollBy(0, r.bottom - 0.42 * window.innerHeight); }""")
         shot(page, "ui-chat-mobile.png")
+        page.screenshot(path=str(ARTIFACTS / "ui-chat-mobile-full.png"), full_page=True)
         page.locator("#qa-chat a.qa-cite").first.click()
         expect(page.locator(":target")).to_be_in_viewport()
         shot(page, "ui-chat-mobile-citation.png")

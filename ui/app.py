@@ -310,6 +310,26 @@ def build_app(settings: Settings, bot: "QABot | None" = None) -> "gr.Blocks":
         gr.Markdown("## qa-bot — ask the news articles\nAnswers cite their sources; every citation is checked "
                     "against the article text.")
         with gr.Tab("Chat", id="chat"):
+            with gr.Accordion("Settings", open=False, elem_id="qa-settings"):
+                with gr.Row():
+                    mode = gr.Radio(
+                        MODES, value=app.default_mode(), label="Answer mode", elem_id="qa-mode",
+                        interactive=not no_llm, scale=3,
+                        info=("Generative needs a language model: llm_backend is 'none', so answers are "
+                              "extractive (quoted sentences)." if no_llm else
+                              "Generative: the model writes the answer. Extractive: the best source sentences "
+                              "(fast, no model)."),
+                    )
+                    k = gr.Slider(1, 10, value=min(max(settings.k, 1), 10), step=1, label="Sources to retrieve (k)",
+                                  elem_id="qa-k", scale=2)
+                with gr.Row():
+                    publisher = gr.Dropdown([("Any publisher", "")], value="", label="Publisher",
+                                            allow_custom_value=True, elem_id="qa-publisher", scale=2)
+                    date_from = gr.Textbox("", label="Date from", placeholder="YYYY or YYYY-MM-DD",
+                                           elem_id="qa-date-from", scale=1)
+                    date_to = gr.Textbox("", label="Date to", placeholder="YYYY or YYYY-MM-DD",
+                                         elem_id="qa-date-to", scale=1)
+                gr.Textbox(describe(settings), label="Language model", interactive=False, elem_id="qa-backend")
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=320):
                     chatbot = gr.Chatbot(
@@ -318,35 +338,16 @@ def build_app(settings: Settings, bot: "QABot | None" = None) -> "gr.Blocks":
                         buttons=[], placeholder="Ask a question about the ingested articles.",
                     )
                     with gr.Row():
-                        question = gr.Textbox(placeholder="Ask about the articles…", label="Question", show_label=False, scale=5,
-                                              elem_id="qa-question", max_lines=6, submit_btn=False, autofocus=True)
+                        question = gr.Textbox(placeholder="Ask about the articles…", label="Question", show_label=False,
+                                              scale=5, elem_id="qa-question", max_lines=6, submit_btn=False,
+                                              autofocus=True)
                         send = gr.Button("Send", variant="primary", scale=1, min_width=80, elem_id="qa-send")
                     with gr.Row():
                         new_chat = gr.Button("New conversation", size="sm", elem_id="qa-new")
-                    gr.Examples(EXAMPLES, inputs=[question], label="Example questions")
-                    with gr.Accordion("Settings", open=False, elem_id="qa-settings"):
-                        mode = gr.Radio(
-                            MODES, value=app.default_mode(), label="Answer mode", elem_id="qa-mode",
-                            interactive=not no_llm,
-                            info=("Generative needs a language model: llm_backend is 'none', so answers are "
-                                  "extractive (quoted sentences)." if no_llm else
-                                  "Generative: the language model writes the answer. Extractive: quotes the best "
-                                  "sentences (fast, no model)."),
-                        )
-                        k = gr.Slider(1, 10, value=min(max(settings.k, 1), 10), step=1, label="Sources to retrieve (k)",
-                                      elem_id="qa-k")
-                        publisher = gr.Dropdown([("Any publisher", "")], value="", label="Publisher",
-                                                allow_custom_value=True, elem_id="qa-publisher")
-                        with gr.Row():
-                            date_from = gr.Textbox("", label="Date from", placeholder="YYYY or YYYY-MM-DD",
-                                                   elem_id="qa-date-from")
-                            date_to = gr.Textbox("", label="Date to", placeholder="YYYY or YYYY-MM-DD",
-                                                 elem_id="qa-date-to")
-                        gr.Textbox(describe(settings), label="Language model", interactive=False,
-                                   elem_id="qa-backend")
                 with gr.Column(scale=2, min_width=300):
                     sources = gr.HTML(render.empty_sources(), label="Sources", elem_id="qa-sources", js_on_load=None,
                                       padding=True)
+            gr.Examples(EXAMPLES, inputs=[question], label="Example questions")
 
         with gr.Tab("Articles", id="articles"):
             gr.Markdown(f"Add articles ({' '.join(render.UPLOAD_KINDS)}; up to {settings.ui_max_upload_mb:g} MB each). "

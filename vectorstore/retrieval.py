@@ -21,7 +21,6 @@ from vectorstore.metadata import date_key, normalise_date
 from vectorstore.store import ChunkStore
 
 Method = Literal["hybrid", "dense", "bm25"]
-PUBLISHER_BOOST = 0.5  # in units of a rank-1 RRF contribution
 
 
 @dataclass
@@ -122,32 +121,42 @@ class HybridRetriever:
         """The k best chunks for a query, at most ``max_chunks_per_article`` per article when possible."""
         k = k or self.settings.k
         filters = filters or SearchFilters()
-        n = max(self.settings.candidates, k * 4)
+        vector, dense, keyword = self.candidates(query, max(self.settings.candidates, k * 4), filters, method)
+        chosen = self.fuse(query, dense, keyword, k, method)
+        self._fill_similarity(chosen, vector)
+        return chosen
+
+    def candidates(self, query: str, n: int, filters: SearchFilters, method: Method = "hybrid"):
+        """(query vector, dense candidates with similarity, BM25 candidates with score)."""
         vector = self.embedder.embed_query(query)
         dense = self.store.dense_search(vector, n, filters.chroma_where()) if method != "bm25" else []
         keyword = self.bm25().search(query, n, filters.accepts) if method != "dense" else []
+        return vector, dense, keyword
 
+    def fuse(self, query: str, dense, keyword, k: int, method: Method = "hybrid") -> list[ScoredChunk]:
+        """Weighted reciprocal-rank fusion, publisher boost, then the per-article cap."""
         fused: dict[str, ScoredChunk] = {}
+        linear = self.settings.fusion == "linear"
         rrf = self.settings.rrf_k
         w_dense = self.settings.dense_weight if method == "hybrid" else 1.0
         w_bm25 = self.settings.bm25_weight if method == "hybrid" else 1.0
+        top_bm25 = keyword[0][1] if keyword else 1.0
         for rank, (chunk, sim) in enumerate(dense, start=1):
             item = fused.setdefault(chunk.chunk_id, ScoredChunk(chunk=chunk, score=0.0))
-            item.score += w_dense / (rrf + rank)
+            item.score += w_dense * (max(sim, 0.0) if linear else 1 / (rrf + rank))
             item.dense_rank, item.dense_similarity = rank, sim
         for rank, (chunk, score) in enumerate(keyword, start=1):
             item = fused.setdefault(chunk.chunk_id, ScoredChunk(chunk=chunk, score=0.0))
-            item.score += w_bm25 / (rrf + rank)
+            item.score += w_bm25 * (score / top_bm25 if linear else 1 / (rrf + rank))
             item.bm25_rank, item.bm25_score = rank, score
         if method == "hybrid":
             named = self._publishers_named_in(query)
+            unit = 1.0 if linear else 1 / (rrf + 1)
             for item in fused.values():
                 if item.chunk.publisher.lower() in named:
-                    item.score += PUBLISHER_BOOST * w_bm25 / (rrf + 1)
+                    item.score += self.settings.publisher_boost * w_bm25 * unit
         ranked = sorted(fused.values(), key=lambda s: s.score, reverse=True)
-        chosen = diversify(ranked, k, self.settings.max_chunks_per_article)
-        self._fill_similarity(chosen, vector)
-        return chosen
+        return diversify(ranked, k, self.settings.max_chunks_per_article, self.settings.same_article_decay)
 
     def _publishers_named_in(self, query: str) -> set[str]:
         q = query.lower()
@@ -169,8 +178,20 @@ class HybridRetriever:
                 item.dense_similarity = float(np.dot(q, np.asarray(emb)))
 
 
-def diversify(ranked: list[ScoredChunk], k: int, per_article: int) -> list[ScoredChunk]:
-    """Take the best k, at most ``per_article`` from one article, topping up if too few articles."""
+def diversify(ranked: list[ScoredChunk], k: int, per_article: int, decay: float = 1.0) -> list[ScoredChunk]:
+    """Take the best k, at most ``per_article`` from one article, topping up if too few articles.
+
+    With ``decay`` < 1, the n-th chunk of an article competes with its score times decay**(n-1).
+    """
+    if decay < 1.0:
+        seen: dict[str, int] = {}
+        adjusted: list[ScoredChunk] = []
+        for item in ranked:
+            n = seen.get(item.chunk.source_id, 0)
+            seen[item.chunk.source_id] = n + 1
+            item.score *= decay**n  # the score shown is the one the ranking used
+            adjusted.append(item)
+        ranked = sorted(adjusted, key=lambda s: s.score, reverse=True)
     chosen: list[ScoredChunk] = []
     counts: dict[str, int] = {}
     overflow: list[ScoredChunk] = []
@@ -184,4 +205,4 @@ def diversify(ranked: list[ScoredChunk], k: int, per_article: int) -> list[Score
         counts[source] = counts.get(source, 0) + 1
         chosen.append(item)
     chosen.extend(overflow[: k - len(chosen)])
-    return sorted(chosen, key=lambda s: s.score, reverse=True)
+    return chosen

@@ -7,7 +7,6 @@ created with no embedding function so Chroma never tries to download one.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import fields
 from typing import Any, Sequence
 
@@ -43,6 +42,7 @@ class ChunkStore:
             embedding_function=None,
             configuration={"hnsw": {"space": "cosine"}},
         )
+        self._version = 0
 
     # --- writing ---------------------------------------------------------
     def add(self, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
@@ -56,11 +56,13 @@ class ChunkStore:
                 embeddings=embeddings[lo : lo + _ADD_BATCH].tolist(),
                 metadatas=[_to_metadata(c, n) for c in batch],
             )
+        self._version += 1
 
     def delete_source(self, source_id: str) -> int:
         got = self.collection.get(where={"source": source_id}, include=[])
         if got["ids"]:
             self.collection.delete(ids=got["ids"])
+            self._version += 1
         return len(got["ids"])
 
     # --- reading ---------------------------------------------------------
@@ -78,9 +80,12 @@ class ChunkStore:
         return self.collection.count()
 
     def fingerprint(self) -> str:
-        """Changes whenever the set of stored chunks changes (for in-memory index caches)."""
-        ids = sorted(self.collection.get(include=[])["ids"])
-        return hashlib.sha1("\n".join(ids).encode()).hexdigest()
+        """Changes when chunks are added or removed (cheap enough to check on every query).
+
+        Count alone would miss a delete-and-add of equal size, so writes through this
+        object also bump a local version; only such a swap by another process goes unseen.
+        """
+        return f"{self.count()}-{self._version}"
 
     def all_chunks(self) -> list[Chunk]:
         got = self.collection.get(include=["documents", "metadatas"])
