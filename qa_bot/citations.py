@@ -21,7 +21,7 @@ from vectorstore.bm25 import tokenize
 from vectorstore.chunking import split_sentences
 
 _MARKER = re.compile(r"\s*\[(?:(?:source|src|doc)\s*)?(\d{1,2}(?:\s*[,;]\s*(?:(?:source|src|doc)\s*)?\d{1,2})*)\]", re.IGNORECASE)
-_LOOSE_MARKER = re.compile(r"\[\s*[nN]\s*\]|\[\s*\]")
+_LOOSE_MARKER = re.compile(r"\[\s*[nN]\s*\]|\[\s*\]|,?\s*(according\s+to|see|from|in)\s+(the\s+)?sources?\s*(?=[.!?]?$)", re.IGNORECASE)
 _NOT_FOUND = re.compile(
     r"articles?\s+(don'?t|do not|does not|doesn'?t)\s+(say|mention|contain|state|specify|provide)"
     r"|sources?\s+(don'?t|do not|does not|doesn'?t)\s+(say|mention|contain|state|specify|provide)"
@@ -69,7 +69,9 @@ def extract_markers(text: str, n_sources: int) -> tuple[str, list[int]]:
             if 1 <= value <= n_sources and value not in found:
                 found.append(value)
     clean = _LOOSE_MARKER.sub("", _MARKER.sub("", text))
-    return re.sub(r"\s+([.,;:!?])", r"\1", clean).strip(), found
+    clean = re.sub(r"\s+([.,;:!?])", r"\1", clean)
+    clean = re.sub(r"([.,;:!?])[.,;:]+", r"\1", clean)  # "members.,,,," -> "members."
+    return clean.strip(), found
 
 
 def split_answer(text: str) -> list[str]:
@@ -81,6 +83,11 @@ def split_answer(text: str) -> list[str]:
 def is_not_found(text: str) -> bool:
     """True when a sentence says the sources lack the answer (a non-claim)."""
     return bool(_NOT_FOUND.search(text))
+
+
+def has_claims(raw_answer: str, question: str = "") -> bool:
+    """Whether an answer states anything checkable at all."""
+    return any(claim_for(extract_markers(s, 99)[0], question) for s in split_answer(raw_answer))
 
 
 def is_yes_no_question(question: str) -> bool:
@@ -150,10 +157,24 @@ def combine(claim: Claim, passage_text: str, semantic: float) -> float:
     return float(min(max(score, 0.0), 1.0))
 
 
+_NUMBER_WORDS = {
+    w: str(i) for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen twenty".split())
+} | {"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80", "ninety": "90",
+     "hundred": "100", "thousand": "1000", "dozen": "12"}
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+
+
+def _numbers(text: str) -> set[str]:
+    found = {re.sub(r"[,.]$", "", n).replace(",", "") for n in _NUMBER.findall(text)}
+    return found | {_NUMBER_WORDS[w.lower()] for w in _NUMBER_WORD.findall(text)}
+
+
 def missing_numbers(sentence: str, passage_text: str) -> list[str]:
-    """Numbers stated in the sentence that the passage never writes."""
-    digits = {re.sub(r"[,.]$", "", n).replace(",", "") for n in _NUMBER.findall(passage_text)}
-    return [n for n in (re.sub(r"[,.]$", "", m).replace(",", "") for m in _NUMBER.findall(sentence)) if n not in digits]
+    """Numbers stated in the sentence (as digits) that the passage never writes (as digits or words)."""
+    have = _numbers(passage_text)
+    return sorted(n for n in {re.sub(r"[,.]$", "", m).replace(",", "") for m in _NUMBER.findall(sentence)} if n not in have)
 
 
 def novel_terms(sentence: str, passage_text: str) -> list[str]:

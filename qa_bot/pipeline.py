@@ -19,6 +19,7 @@ from qa_bot.answer import Answer, AnswerSentence, Citation
 from qa_bot.citations import (
     Passage,
     Verifier,
+    has_claims,
     is_not_found,
     is_yes_no_question,
     render_answer,
@@ -124,6 +125,10 @@ class QABot:
                 raw_parts.append(token)
                 yield StreamEvent("token", token)
             raw = "".join(raw_parts)
+        if mode == "generative" and not has_claims(raw, standalone) and not is_not_found(raw):
+            # The model produced no statement at all (empty, or only markers): fall back to extraction.
+            yield StreamEvent("status", "The model gave no usable answer; quoting the best sources instead.")
+            raw, answer.mode = self._extractive(standalone, passages), "extractive"
         yield StreamEvent("status", "Checking citations...")
         sentences, support = verify_and_repair(raw, [p for p, _ in passages], self.verifier, standalone)
         if not any(s.supported_by for s in sentences):  # nothing the sources back: refuse, whatever the model said
