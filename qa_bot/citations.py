@@ -100,6 +100,7 @@ class Claim:
 
     scored: str
     asserted: str
+    context: str = ""  # the question a short answer is read with
 
 
 def claim_for(sentence: str, question: str) -> Claim | None:
@@ -112,7 +113,7 @@ def claim_for(sentence: str, question: str) -> Claim | None:
             return Claim(scored=question, asserted="")
         return None
     if len(words) < SHORT_ANSWER_WORDS and question:
-        return Claim(scored=f"{question} {sentence}", asserted=sentence)
+        return Claim(scored=f"{question} {sentence}", asserted=sentence, context=question)
     return Claim(scored=sentence, asserted=sentence)
 
 
@@ -151,6 +152,10 @@ def combine(claim: Claim, passage_text: str, semantic: float) -> float:
         return 0.0
     words = set(tokenize(claim.scored))
     passage_words = set(tokenize(passage_text))
+    if claim.context:  # a short answer must add words of its own, and the passage must have them
+        new = set(tokenize(claim.asserted)) - set(tokenize(claim.context))
+        if not new or len(new & passage_words) < len(new) / 2:
+            return 0.0
     lexical = len(words & passage_words) / len(words) if words else 0.0
     novel = novel_terms(claim.asserted, passage_text)
     score = LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * max(semantic, 0.0) - NOVEL_TERM_PENALTY * len(novel)

@@ -47,7 +47,10 @@ class Components:
             if self._llm is None:
                 from qa_bot.llm import make_chat_model
 
-                self._llm = make_chat_model(self.settings)
+                model = make_chat_model(self.settings)
+                if hasattr(model, "load"):
+                    model.load()  # pay the model load here, while the UI says "Loading the language model"
+                self._llm = model
             return self._llm
 
     def llm_loaded(self) -> bool:

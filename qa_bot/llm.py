@@ -32,13 +32,17 @@ class LlamaCppChat(BaseChatModel):
     temperature: float = 0.0
     _llama: Any = PrivateAttr(default=None)
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
+    _load_lock: Any = PrivateAttr(default_factory=threading.Lock)
 
     @property
     def _llm_type(self) -> str:
         return "llama-cpp"
 
     def load(self) -> None:
-        if self._llama is None:
+        """Load the GGUF once (a few seconds); safe to call from several threads."""
+        with self._load_lock:
+            if self._llama is not None:
+                return
             from llama_cpp import Llama
 
             self._llama = Llama(

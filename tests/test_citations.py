@@ -96,6 +96,11 @@ def test_short_answer_checked_with_its_question(verifier):
     assert good[0].supported and not bad[0].supported
 
 
+def test_short_answer_that_only_repeats_the_question_is_not_support(verifier):
+    sentences, _ = verify_and_repair("Stoltenberg said it in [1].", PASSAGES, verifier, "Where did Stoltenberg say it?")
+    assert not sentences[0].supported
+
+
 def test_yes_no_only_claims_for_yes_no_questions():
     assert claim_for("Yes.", "Did Turkey lift its veto?") is not None
     assert claim_for("Yes.", "Who lifted the veto?") is None

@@ -1,0 +1,76 @@
+"""Answer quality and speed, generative (embedded LLM) and extractive, in one run.
+
+    python benchmarks/answers.py --multihop ../shared/eval/multihop-rag [--limit 40] [--out docs/answers.json]
+
+Ingests the bundled articles (with their manifest) and the MultiHop-RAG articles
+(with ``articles.jsonl``) into two temp stores, then runs ``qa-bot eval`` on
+the seed set and on the first ``--limit`` MultiHop questions in both modes.
+Prints one markdown table: correct, refusal accuracy, citation precision and
+recall, time to first token and total time p50/p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+COLUMNS = [
+    ("correct", "correct"), ("refusal_accuracy", "refusal acc."), ("refusal_recall", "unanswerable refused"),
+    ("citation_precision", "cit. precision"), ("citation_recall", "cit. recall"), ("source_precision", "cited-source precision"),
+    ("ttft_p50", "TTFT p50 s"), ("ttft_p95", "TTFT p95 s"), ("latency_p50", "total p50 s"), ("latency_p95", "total p95 s"),
+]
+
+
+def qa_bot(data_dir: Path, *args: str) -> None:
+    cmd = [sys.executable, "-m", "qa_bot.cli", "--data-dir", str(data_dir), *args]
+    print("+", " ".join(cmd), file=sys.stderr, flush=True)
+    subprocess.run(cmd, cwd=REPO, check=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--multihop", type=Path, required=True, help="MultiHop-RAG subset dir")
+    parser.add_argument("--limit", type=int, default=40, help="MultiHop questions to answer")
+    parser.add_argument("--modes", default="generative,extractive")
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--work", type=Path, help="keep stores and eval runs here (default: temp)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.work or Path(tmp)
+        seed_dir, mh_dir = work / "seed", work / "multihop"
+        qa_bot(seed_dir, "ingest", "data/articles", "--metadata", "data/articles.meta.jsonl", "--quiet")
+        qa_bot(mh_dir, "ingest", str(args.multihop / "articles"), "--metadata", str(args.multihop / "articles.jsonl"), "--quiet")
+        rows = {}
+        for mode in args.modes.split(","):
+            for name, data_dir, extra in (
+                ("seed (40)", seed_dir, []),
+                (f"MultiHop ({args.limit})", mh_dir, [str(args.multihop / "questions.jsonl"), "--limit", str(args.limit)]),
+            ):
+                out = work / "runs" / f"{name.split()[0]}-{mode}"
+                qa_bot(data_dir, "eval", *extra, "--mode", mode, "--out", str(out), "--no-progress")
+                summary = json.loads((out / "summary.json").read_text())
+                rows[f"{name} {mode}"] = summary["headline"] | {"modes": summary["counts"]["modes"]}
+    table = ["| run | " + " | ".join(label for _, label in COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
+    for run, head in rows.items():
+        cells = [_fmt(head.get(key)) for key, _ in COLUMNS]
+        table.append(f"| {run} | " + " | ".join(cells) + " |")
+    print("\n".join(table))
+    if args.out:
+        args.out.write_text(json.dumps(rows, indent=2) + "\n")
+    return 0
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
