@@ -17,6 +17,7 @@ from typing import Any, Iterator, TextIO
 
 from qa_bot.evaluation.console import STDERR
 from qa_bot.evaluation.metrics import normalize_answer
+from qa_bot.history import normalise_history
 
 UNANSWERABLE_TYPES = frozenset({"null_query", "unanswerable"})
 _TRUE = frozenset({"true", "1", "yes", "y", "t"})
@@ -111,41 +112,16 @@ def _history(v: Any) -> list[tuple[str, str]]:
         return []
     if not isinstance(v, list):
         raise RecordError(f"history must be a list, got {type(v).__name__}")
-    if all(isinstance(t, dict) for t in v):
-        return _history_from_messages(v)
-    pairs: list[tuple[str, str]] = []
     for i, turn in enumerate(v):
-        if (
-            not isinstance(turn, (list, tuple))
-            or len(turn) != 2
-            or not all(isinstance(x, str) for x in turn)
-        ):
+        if isinstance(turn, dict):
+            if not isinstance(turn.get("content"), str):
+                raise RecordError(f"history[{i}].content must be a string")
+        elif not (isinstance(turn, (list, tuple)) and len(turn) == 2 and all(isinstance(x, str) for x in turn)):
             raise RecordError(f"history[{i}] must be a [user, assistant] pair of strings")
-        pairs.append((turn[0], turn[1]))
-    return pairs
-
-
-def _history_from_messages(messages: list[dict]) -> list[tuple[str, str]]:
-    pairs: list[tuple[str, str]] = []
-    pending_user: str | None = None
-    for i, m in enumerate(messages):
-        role, content = m.get("role"), m.get("content")
-        if not isinstance(content, str):
-            raise RecordError(f"history[{i}].content must be a string")
-        if role == "system":
-            continue
-        if role == "user":
-            if pending_user is not None:
-                pairs.append((pending_user, ""))
-            pending_user = content
-        elif role == "assistant":
-            pairs.append((pending_user or "", content))
-            pending_user = None
-        else:
-            raise RecordError(f"history[{i}].role must be 'user' or 'assistant', got {role!r}")
-    if pending_user is not None:
-        pairs.append((pending_user, ""))
-    return pairs
+    try:
+        return normalise_history(v)
+    except ValueError as exc:
+        raise RecordError(str(exc)) from None
 
 
 def _sources(v: Any, name: str) -> list[str]:
