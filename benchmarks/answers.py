@@ -1,10 +1,11 @@
 """Answer quality and speed, generative (embedded LLM) and extractive, in one run.
 
-    python benchmarks/answers.py --multihop ../shared/eval/multihop-rag [--limit 40] [--out docs/answers.json]
+    python benchmarks/answers.py --multihop ../shared/eval/multihop-rag [--limit 40] [--out benchmarks/results/answers.json]
 
 Ingests the bundled articles (with their manifest) and the MultiHop-RAG articles
 (with ``articles.jsonl``) into two temp stores, then runs ``qa-bot eval`` on
-the seed set and on the first ``--limit`` MultiHop questions in both modes.
+the seed set and on the first ``--limit`` MultiHop questions for each run
+(extractive, and generative with each embedded model).
 Prints one markdown table: correct, refusal accuracy, citation precision and
 recall, time to first token and total time p50/p95.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -26,17 +28,19 @@ COLUMNS = [
 ]
 
 
-def qa_bot(data_dir: Path, *args: str) -> None:
+def qa_bot(data_dir: Path, *args: str, model: str | None = None) -> None:
     cmd = [sys.executable, "-m", "qa_bot.cli", "--data-dir", str(data_dir), *args]
-    print("+", " ".join(cmd), file=sys.stderr, flush=True)
-    subprocess.run(cmd, cwd=REPO, check=True)
+    env = dict(os.environ, **({"QA_BOT_LLM_MODEL": model} if model else {}))
+    print("+", f"QA_BOT_LLM_MODEL={model}" if model else "", " ".join(cmd), file=sys.stderr, flush=True)
+    subprocess.run(cmd, cwd=REPO, check=True, env=env)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--multihop", type=Path, required=True, help="MultiHop-RAG subset dir")
     parser.add_argument("--limit", type=int, default=40, help="MultiHop questions to answer")
-    parser.add_argument("--modes", default="generative,extractive")
+    parser.add_argument("--runs", default="generative:qwen2.5-coder-1.5b,generative:qwen2.5-coder-0.5b,extractive",
+                        help="comma-separated: extractive, or generative:<model key>")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--work", type=Path, help="keep stores and eval runs here (default: temp)")
     args = parser.parse_args()
@@ -47,15 +51,18 @@ def main() -> int:
         qa_bot(seed_dir, "ingest", "data/articles", "--metadata", "data/articles.meta.jsonl", "--quiet")
         qa_bot(mh_dir, "ingest", str(args.multihop / "articles"), "--metadata", str(args.multihop / "articles.jsonl"), "--quiet")
         rows = {}
-        for mode in args.modes.split(","):
+        for run in args.runs.split(","):
+            mode, _, model = run.partition(":")
             for name, data_dir, extra in (
                 ("seed (40)", seed_dir, []),
                 (f"MultiHop ({args.limit})", mh_dir, [str(args.multihop / "questions.jsonl"), "--limit", str(args.limit)]),
             ):
-                out = work / "runs" / f"{name.split()[0]}-{mode}"
-                qa_bot(data_dir, "eval", *extra, "--mode", mode, "--out", str(out), "--no-progress")
+                out = work / "runs" / f"{name.split()[0]}-{mode}-{model or 'none'}"
+                if model:
+                    qa_bot(data_dir, "setup-model", "--model", model)
+                qa_bot(data_dir, "eval", *extra, "--mode", mode, "--out", str(out), "--no-progress", model=model or None)
                 summary = json.loads((out / "summary.json").read_text())
-                rows[f"{name} {mode}"] = summary["headline"] | {"modes": summary["counts"]["modes"]}
+                rows[f"{name} {mode} {model}".strip()] = summary["headline"] | {"modes": summary["counts"]["modes"]}
     table = ["| run | " + " | ".join(label for _, label in COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
     for run, head in rows.items():
         cells = [_fmt(head.get(key)) for key, _ in COLUMNS]

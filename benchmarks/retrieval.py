@@ -107,7 +107,8 @@ def main() -> int:
             table[method] = score(records, lambda q, k, m=method: retriever.search(q, k=k, method=m), max(KS))
             table[method]["query_ms"] = round(1000 * (time.perf_counter() - t0) / len(records), 1)
         result = {"questions": len(records), "settings": {k: getattr(settings, k) for k in (
-            "chunk_tokens", "chunk_overlap_tokens", "rrf_k", "bm25_weight", "dense_weight", "max_chunks_per_article",
+            "chunk_tokens", "chunk_overlap_tokens", "fusion", "rrf_k", "bm25_weight", "dense_weight", "publisher_boost",
+            "max_chunks_per_article", "same_article_decay",
             "metadata_in_index", "candidates")}, "retrieval": table, "ingest": speed}
     print(json.dumps(result, indent=2))
     print(format_table(table))
