@@ -48,6 +48,7 @@ class Passage:
     n: int
     text: str
     sentences: list[str] = field(default_factory=list)
+    byline: str = ""  # publisher and date: restating only these is not a claim
 
     def __post_init__(self) -> None:
         if not self.sentences:
@@ -88,6 +89,28 @@ def is_not_found(text: str) -> bool:
 def has_claims(raw_answer: str, question: str = "") -> bool:
     """Whether an answer states anything checkable at all."""
     return any(claim_for(extract_markers(s, 99)[0], question) for s in split_answer(raw_answer))
+
+
+_ASKS_WHEN = re.compile(r"^\s*(when\b|what\s+(year|date|day|month|time)\b|(in|on|by)\s+what\s+(year|date|day|month)\b)", re.IGNORECASE)
+_ASKS_COUNT = re.compile(r"\bhow\s+(many|much|long|old|far|often)\b", re.IGNORECASE)
+_DATE_WORD = re.compile(
+    r"\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|\d{1,2}(st|nd|rd|th))\b", re.IGNORECASE)
+
+
+def answers_the_question(question: str, supported_text: str) -> bool:
+    """Cheap checks that the supported part of an answer is an answer, not a restatement.
+
+    It must add words the question does not contain; a "when" question needs a date,
+    a "how many/much" question a number.
+    """
+    if not set(tokenize(supported_text)) - set(tokenize(question)):
+        return False
+    if _ASKS_WHEN.search(question) and not _DATE_WORD.search(supported_text):
+        return False
+    if _ASKS_COUNT.search(question) and not _numbers(supported_text):
+        return False
+    return True
 
 
 def is_yes_no_question(question: str) -> bool:
@@ -207,7 +230,9 @@ def verify_and_repair(
     """
     by_number = {p.n: idx for idx, p in enumerate(passages)}
     parsed = [extract_markers(s, len(passages) and max(by_number)) for s in split_answer(raw_answer)]
+    bylines = set(tokenize(" ".join(p.byline for p in passages)))
     claims = [claim_for(text, question) if text else None for text, _ in parsed]
+    claims = [None if c and set(tokenize(c.asserted)) <= bylines and c.asserted else c for c in claims]
     scores, best = verifier.support_matrix([c for c in claims if c is not None], passages)
     out: list[AnswerSentence] = []
     passage_support: dict[int, tuple[float, str]] = {}

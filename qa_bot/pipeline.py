@@ -19,6 +19,7 @@ from qa_bot.answer import Answer, AnswerSentence, Citation
 from qa_bot.citations import (
     Passage,
     Verifier,
+    answers_the_question,
     has_claims,
     is_not_found,
     is_yes_no_question,
@@ -131,7 +132,9 @@ class QABot:
             raw, answer.mode = self._extractive(standalone, passages), "extractive"
         yield StreamEvent("status", "Checking citations...")
         sentences, support = verify_and_repair(raw, [p for p, _ in passages], self.verifier, standalone)
-        if not any(s.supported_by for s in sentences):  # nothing the sources back: refuse, whatever the model said
+        supported = " ".join(s.text for s in sentences if s.supported_by)
+        if not supported or not (is_yes_no_question(standalone) or answers_the_question(standalone, supported)):
+            # nothing the sources back, or only a restatement of the question: refuse, whatever the model said
             yield from self._finish_refusal(answer, retrieved, t0)
             return
         sentences = [s for s in sentences if not is_not_found(s.text)]
@@ -178,7 +181,8 @@ class QABot:
     def _passages(self, question: str, chunks: Sequence[ScoredChunk]) -> list[tuple[Passage, ScoredChunk]]:
         """Numbered passages; verification sees each chunk's header too, so its date and publisher count as support."""
         return [
-            (Passage(n=i, text=index_text(c.chunk), sentences=_sentences(c.chunk.text)), c)
+            (Passage(n=i, text=index_text(c.chunk), sentences=_sentences(c.chunk.text),
+                     byline=f"{c.chunk.publisher} {c.chunk.published_at}"), c)
             for i, c in enumerate(chunks, start=1)
         ]
 

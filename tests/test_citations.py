@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from qa_bot.citations import (
+    answers_the_question,
     Passage,
     Verifier,
     claim_for,
@@ -105,6 +106,27 @@ def test_yes_no_only_claims_for_yes_no_questions():
     assert claim_for("Yes.", "Did Turkey lift its veto?") is not None
     assert claim_for("Yes.", "Who lifted the veto?") is None
     assert claim_for("The articles don't say.", "Who?") is None
+
+
+def test_restating_a_source_byline_is_not_a_claim(verifier):
+    passages = [Passage(1, "The Jerusalem Post 2018-06-02\nStoltenberg spoke to Der Spiegel.", byline="The Jerusalem Post 2018-06-02")]
+    sentences, support = verify_and_repair("The Jerusalem Post, 2018-06-02 [1].", passages, verifier)
+    assert sentences[0].supported_by == [] and support == {}
+
+
+@pytest.mark.parametrize(
+    "question,answer,ok",
+    [
+        ("What was the name of the exercise held in May?", "The name of the exercise held in May was the exercise.", False),
+        ("On what date was the agreement signed?", "It is to be signed in the coming months.", False),
+        ("On what date was the agreement signed?", "It was signed on June 2, 2018.", True),
+        ("How many staff work at the mission?", "Staff work at the mission in Brussels.", False),
+        ("How many Iranians died?", "Nine Iranian personnel died.", True),
+        ("Who met Herzog?", "Jens Stoltenberg met Herzog.", True),
+    ],
+)
+def test_answers_the_question(question, answer, ok):
+    assert answers_the_question(question, answer) is ok
 
 
 def test_not_found_phrases():
