@@ -39,7 +39,9 @@ def test_lenient_and_accept() -> None:
     assert M.accept_match("Sam Bankman-Fried did it", accept)
     assert M.accept_match("SBF of FTX", accept)
     assert not M.accept_match("SBF alone", accept)
-    assert not M.accept_match("FTXs", [["FTX"]])  # whole words only
+    assert M.accept_match("Montenegro had been invited", [["invit"]])  # keywords match word starts
+    assert not M.accept_match("a 29 country alliance", [["9"]])  # ... never inside a word
+    assert not M.accept_match("the STFX exchange", [["FTX"]])
 
 
 def test_is_correct_rules() -> None:

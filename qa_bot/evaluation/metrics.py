@@ -106,10 +106,9 @@ def lenient_match(answer: str, reference: str) -> bool:
 
 def accept_match(answer: str, accept: Sequence[Sequence[str]]) -> bool:
     """True when some alternative has all its keywords in the answer."""
-    a = normalize_answer(answer)
-    return any(
-        alt and all(_contains_phrase(a, normalize_answer(k)) for k in alt) for alt in accept
-    )
+    a = f" {normalize_answer(answer)}"
+    # keywords match at the start of a word, so "invit" accepts "invited" but "9" does not accept "29"
+    return any(alt and all(f" {normalize_answer(k)}" in a for k in alt) for alt in accept)
 
 
 def is_correct(
