@@ -93,7 +93,8 @@ class QABot:
         mode = mode or self.settings.mode
         llm = None
         if mode == "generative":
-            yield StreamEvent("status", "Loading the language model..." if not self.components.llm_loaded() else "")
+            if not self.components.llm_loaded():
+                yield StreamEvent("status", "Loading the language model...")
             try:
                 llm = self.components.llm()
             except Exception as exc:  # missing model or backend: answer extractively, say why
@@ -113,7 +114,7 @@ class QABot:
         if not self._relevant(retrieved) or self._after_latest_article(standalone):
             yield from self._finish_refusal(answer, retrieved, t0)
             return
-        passages = self._passages(standalone, retrieved[: self.settings.context_chunks])
+        passages = self._passages(retrieved[: self.settings.context_chunks])
         if mode == "extractive":
             raw = self._extractive(standalone, passages)
             answer.ttft_s = time.perf_counter() - t0
@@ -178,7 +179,7 @@ class QABot:
         best = max((r.dense_similarity or 0.0 for r in retrieved), default=0.0)
         return bool(retrieved) and best >= self.settings.min_relevance
 
-    def _passages(self, question: str, chunks: Sequence[ScoredChunk]) -> list[tuple[Passage, ScoredChunk]]:
+    def _passages(self, chunks: Sequence[ScoredChunk]) -> list[tuple[Passage, ScoredChunk]]:
         """Numbered passages; verification sees each chunk's header too, so its date and publisher count as support."""
         return [
             (Passage(n=i, text=index_text(c.chunk), sentences=_sentences(c.chunk.text),
