@@ -86,9 +86,14 @@ def is_not_found(text: str) -> bool:
     return bool(_NOT_FOUND.search(text))
 
 
-def has_claims(raw_answer: str, question: str = "") -> bool:
-    """Whether an answer states anything checkable at all."""
-    return any(claim_for(extract_markers(s, 99)[0], question) for s in split_answer(raw_answer))
+def has_claims(raw_answer: str, question: str = "", bylines: str = "") -> bool:
+    """Whether an answer states anything checkable at all (restating sources' bylines is not)."""
+    byline_words = set(tokenize(bylines))
+    for sentence in split_answer(raw_answer):
+        claim = claim_for(extract_markers(sentence, 99)[0], question)
+        if claim and not (claim.asserted and set(tokenize(claim.asserted)) <= byline_words):
+            return True
+    return False
 
 
 _ASKS_WHEN = re.compile(r"^\s*(when\b|what\s+(year|date|day|month|time)\b|(in|on|by)\s+what\s+(year|date|day|month)\b)", re.IGNORECASE)
@@ -104,7 +109,8 @@ def answers_the_question(question: str, supported_text: str) -> bool:
     It must add words the question does not contain; a "when" question needs a date,
     a "how many/much" question a number.
     """
-    if not set(tokenize(supported_text)) - set(tokenize(question)):
+    choice = re.search(r"\bor\b", question, re.IGNORECASE)  # "A or B?": picking one adds no new word
+    if not choice and not set(tokenize(supported_text)) - set(tokenize(question)):
         return False
     if _ASKS_WHEN.search(question) and not _DATE_WORD.search(supported_text):
         return False

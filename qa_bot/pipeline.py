@@ -127,7 +127,8 @@ class QABot:
                 raw_parts.append(token)
                 yield StreamEvent("token", token)
             raw = "".join(raw_parts)
-        if mode == "generative" and not has_claims(raw, standalone) and not is_not_found(raw):
+        bylines = " ".join(p.byline for p, _ in passages)
+        if mode == "generative" and not has_claims(raw, standalone, bylines) and not is_not_found(raw):
             # The model produced no statement at all (empty, or only markers): fall back to extraction.
             yield StreamEvent("status", "The model gave no usable answer; quoting the best sources instead.")
             raw, answer.mode = self._extractive(standalone, passages), "extractive"

@@ -7,6 +7,7 @@ import pytest
 
 from qa_bot.citations import (
     answers_the_question,
+    has_claims,
     Passage,
     Verifier,
     claim_for,
@@ -123,10 +124,17 @@ def test_restating_a_source_byline_is_not_a_claim(verifier):
         ("How many staff work at the mission?", "Staff work at the mission in Brussels.", False),
         ("How many Iranians died?", "Nine Iranian personnel died.", True),
         ("Who met Herzog?", "Jens Stoltenberg met Herzog.", True),
+        ("Would Israel join as a full member or as a partner?", "Israel would join as a partner.", True),
     ],
 )
 def test_answers_the_question(question, answer, ok):
     assert answers_the_question(question, answer) is ok
+
+
+def test_byline_listing_has_no_claims():
+    raw = "[1] The Jerusalem Post, 2018-06-02\n[2] JewishPress.com, 2016-05"
+    assert not has_claims(raw, "Which magazine?", "The Jerusalem Post 2018-06-02 JewishPress.com 2016-05")
+    assert has_claims("Der Spiegel [1].", "Which magazine did he tell?", "The Jerusalem Post 2018-06-02")
 
 
 def test_not_found_phrases():
