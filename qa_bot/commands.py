@@ -28,9 +28,17 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if report.articles or not report.errors else 1
 
 
-def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    from qa_bot.filters import filters_from_args
+def filters_from_args(args: argparse.Namespace):
+    """Search filters from --publisher/--source/--since/--until."""
+    from vectorstore.retrieval import SearchFilters
 
+    try:
+        return SearchFilters(publisher=args.publisher, sources=args.sources, date_from=args.since, date_to=args.until)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     components = Components(settings)
     results = components.retriever.search(args.query, k=args.k, filters=filters_from_args(args), method=args.method)
     if args.json:
@@ -91,7 +99,6 @@ def _require_articles(bot) -> None:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from qa_bot.filters import filters_from_args
     from qa_bot.pipeline import QuestionError
 
     bot = _make_bot(settings)

@@ -51,3 +51,12 @@ def test_per_article_cap_then_top_up():
     ranked = [_scored("a", 0.9), _scored("a", 0.8), _scored("a", 0.7), _scored("b", 0.6), _scored("c", 0.5)]
     assert [s.chunk.source_id for s in diversify(ranked, 4, 2)] == ["a", "a", "b", "c"]
     assert [s.chunk.source_id for s in diversify(ranked[:3], 3, 1)] == ["a", "a", "a"]  # too few articles: top up
+
+
+def test_filters_reject_bad_dates_instead_of_ignoring_them():
+    import pytest
+
+    assert SearchFilters(date_from="2018-06", date_to="2018").date_to == "2018"  # whole year 2018 ends after June
+    for bad in ({"date_from": "16"}, {"date_to": "2018-13"}, {"date_from": "yesterday"}, {"date_from": "2019", "date_to": "2018"}):
+        with pytest.raises(ValueError):
+            SearchFilters(**bad)

@@ -19,7 +19,6 @@ import re
 import shutil
 import threading
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -42,7 +41,6 @@ EXAMPLES = [
 ]
 MODES = ["generative", "extractive"]
 MAX_TURNS_KEPT = 20  # answers whose sources stay in the panel
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
 @dataclass
@@ -70,29 +68,30 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
 
 
 def parse_date(value: str | None, label: str) -> str | None:
+    """A date field of the settings panel: None when empty, the shared check otherwise."""
+    from vectorstore.metadata import partial_date
+
     value = (value or "").strip()
     if not value:
         return None
-    if not _DATE.match(value):
-        raise UserInputError(f"{label} must be YYYY, YYYY-MM or YYYY-MM-DD (got {value!r})")
-    parts = [int(p) for p in value.split("-")]
     try:
-        date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
-    except ValueError:
-        raise UserInputError(f"{label} is not a real date: {value!r}") from None
-    return value
+        return partial_date(value)
+    except ValueError as exc:
+        raise UserInputError(f"{label} {exc}") from None
 
 
 def make_filters(publisher: str | None, date_from: str | None, date_to: str | None):
+    """Search filters from the settings panel; None when nothing is set."""
     from vectorstore.retrieval import SearchFilters
 
     lo, hi = parse_date(date_from, "Date from"), parse_date(date_to, "Date to")
-    if lo and hi and lo > hi:
-        raise UserInputError(f"Date from ({lo}) is after date to ({hi})")
     publisher = (publisher or "").strip() or None
     if not (publisher or lo or hi):
         return None
-    return SearchFilters(publisher=publisher, date_from=lo, date_to=hi)
+    try:
+        return SearchFilters(publisher=publisher, date_from=lo, date_to=hi)
+    except ValueError as exc:  # a reversed range
+        raise UserInputError(f"Date from ({lo}) is after date to ({hi})") from None
 
 
 class QAApp:

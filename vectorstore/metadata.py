@@ -62,6 +62,22 @@ def normalise_date(value: str) -> str:
     return find_date(value) or ""
 
 
+_PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def partial_date(value: str) -> str:
+    """Check a YYYY, YYYY-MM or YYYY-MM-DD date given by a user; ValueError says what is wrong."""
+    value = value.strip()
+    if not _PARTIAL_DATE.match(value):
+        raise ValueError(f"must be YYYY, YYYY-MM or YYYY-MM-DD (got {value!r})")
+    parts = [int(p) for p in value.split("-")]
+    try:
+        date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+    except ValueError:
+        raise ValueError(f"is not a real date: {value!r}") from None
+    return value
+
+
 def date_key(value: str) -> int:
     """YYYYMMDD as an int for range filters (missing parts count as the start of the period)."""
     if not value:

@@ -17,7 +17,7 @@ from qa_bot.settings import Settings
 from vectorstore.bm25 import BM25Index
 from vectorstore.documents import Chunk, ScoredChunk
 from vectorstore.embedding import Embedder
-from vectorstore.metadata import date_key, normalise_date
+from vectorstore.metadata import date_key, normalise_date, partial_date
 from vectorstore.store import ChunkStore
 
 Method = Literal["hybrid", "dense", "bm25"]
@@ -32,6 +32,19 @@ class SearchFilters:
     date_from: str | None = None
     date_to: str | None = None
     include_comments: bool = False
+
+    def __post_init__(self) -> None:
+        """Reject malformed dates and reversed ranges instead of silently not filtering."""
+        for name, label in (("date_from", "start date"), ("date_to", "end date")):
+            value = getattr(self, name)
+            if value is not None:
+                try:
+                    setattr(self, name, partial_date(value))
+                except ValueError as exc:
+                    raise ValueError(f"{label} {exc}") from None
+        lo, hi = self._range()
+        if lo and hi and lo > hi:
+            raise ValueError(f"start date ({self.date_from}) is after end date ({self.date_to})")
 
     def chroma_where(self) -> dict | None:
         clauses: list[dict] = []
@@ -89,6 +102,8 @@ class HybridRetriever:
         self.settings = settings
         self._bm25: BM25Index | None = None
         self._fingerprint = ""
+        self._publishers: list[str] = []
+        self._latest_date = ""
         self._lock = threading.Lock()
 
     def invalidate(self) -> None:
@@ -100,16 +115,21 @@ class HybridRetriever:
             fingerprint = self.store.fingerprint()
             if self._bm25 is None or fingerprint != self._fingerprint:
                 with_header = self.settings.metadata_in_index
-                self._bm25 = BM25Index(self.store.all_chunks(), lambda c: index_text(c, with_header))
+                chunks = self.store.all_chunks()
+                self._bm25 = BM25Index(chunks, lambda c: index_text(c, with_header))
+                self._publishers = sorted({c.publisher for c in chunks if c.publisher})
+                self._latest_date = max((c.published_at for c in chunks if c.published_at), default="")
                 self._fingerprint = fingerprint
             return self._bm25
 
     def latest_date(self) -> str:
         """Publication date of the newest stored article ("" when none is dated)."""
-        return max((c.published_at for c in self.bm25().chunks if c.published_at), default="")
+        self.bm25()
+        return self._latest_date
 
     def publishers(self) -> list[str]:
-        return sorted({c.publisher for c in self.bm25().chunks if c.publisher})
+        self.bm25()
+        return self._publishers
 
     def search(
         self,
