@@ -27,6 +27,7 @@ from qa_bot.citations import (
     verify_and_repair,
 )
 from qa_bot.components import Components
+from qa_bot.figures import Figure, answer_names_the_count, distinct_values, figure_sentences, find_figures
 from qa_bot.history import History, normalise_history
 from qa_bot.injection import looks_like_order, strip_orders
 from qa_bot.settings import Settings
@@ -38,6 +39,7 @@ from vectorstore.retrieval import SearchFilters, index_text
 MAX_QUESTION_CHARS = 2000
 PASSAGE_WORDS = 70  # words of each source shown to the model (its best sentences)
 EXTRACTIVE_SENTENCES = 2
+FIGURE_CHUNKS = 20  # chunks searched for the figures a "how many" question asks about
 _REFERRING = re.compile(
     r"\b(he|she|him|her|his|hers|they|them|their|theirs|it|its|this|that|these|those|there|then|the same|the other|"
     r"what about|how about|and what|also|else|former|latter)\b",
@@ -115,6 +117,10 @@ class QABot:
             yield from self._finish_refusal(answer, retrieved, t0)
             return
         passages = self._passages(retrieved[: self.settings.context_chunks])
+        figures = self._figures(standalone, filters)
+        if len(distinct_values(figures)) > 1:  # the articles disagree (or the count changed): say who says what, when
+            yield from self._finish_with_figures(answer, standalone, passages, figures, t0)
+            return
         if mode == "extractive":
             raw = self._extractive(standalone, passages)
             answer.ttft_s = time.perf_counter() - t0
@@ -138,6 +144,12 @@ class QABot:
         if not supported or not (is_yes_no_question(standalone) or answers_the_question(standalone, supported)):
             # nothing the sources back, or only a restatement of the question: refuse, whatever the model said
             yield from self._finish_refusal(answer, retrieved, t0)
+            return
+        if not answer_names_the_count(standalone, supported):  # "how many staff" answered with a count of members
+            if figures:
+                yield from self._finish_with_figures(answer, standalone, passages, figures, t0)
+            else:
+                yield from self._finish_refusal(answer, retrieved, t0)
             return
         sentences = [s for s in sentences if not is_not_found(s.text)]
         answer.sentences, answer.citations = _number_citations(sentences, passages, support)
@@ -253,6 +265,34 @@ class QABot:
             if len(picked) >= EXTRACTIVE_SENTENCES:
                 break
         return " ".join(picked)
+
+    def _figures(self, question: str, filters: SearchFilters | None) -> list[Figure]:
+        """The counts the articles give for what a "how many" question counts (none for other questions)."""
+        if not re.search(r"\bhow\s+many\b", question, re.IGNORECASE):
+            return []
+        return find_figures(question, self.components.retriever.search(question, k=FIGURE_CHUNKS, filters=filters))
+
+    def _finish_with_figures(self, answer: Answer, question: str, passages: list[tuple[Passage, ScoredChunk]],
+                             figures: Sequence[Figure], t0: float) -> Iterator[StreamEvent]:
+        """Answer a count question with each article's figure and date, read from the text, not generated."""
+        passages = list(passages)
+        numbers = {scored.chunk.chunk_id: p.n for p, scored in passages}
+        for f in figures:
+            if f.scored.chunk.chunk_id not in numbers:
+                passage = self._passages([f.scored])[0][0]
+                passage.n = len(passages) + 1
+                passages.append((passage, f.scored))
+                numbers[f.scored.chunk.chunk_id] = passage.n
+        support = {numbers[f.scored.chunk.chunk_id]: (1.0, f.sentence) for f in figures}
+        sentences = [AnswerSentence(text=f"{text}.", citations=[n] if n else [], supported_by=[n] if n else [],
+                                    supported=True, support=1.0)
+                     for text, n in figure_sentences(question, figures, numbers)]
+        answer.sentences, answer.citations = _number_citations(sentences, passages, support)
+        answer.answer = render_answer(answer.sentences)
+        answer.latency_s = time.perf_counter() - t0
+        if answer.ttft_s is None:
+            answer.ttft_s = answer.latency_s
+        yield StreamEvent("answer", answer=answer)
 
     def _finish_refusal(self, answer: Answer, retrieved: Sequence[ScoredChunk], t0: float) -> Iterator[StreamEvent]:
         answer.refused = True
