@@ -155,13 +155,21 @@ class Verifier:
 
     def support_matrix(self, claims: Sequence[Claim], passages: Sequence[Passage]) -> tuple[np.ndarray, list[list[str]]]:
         """scores[i, j] = support of claim i by passage j; also the best passage sentence per pair."""
+        scores, best, _ = self.support_details(claims, passages)
+        return scores, best
+
+    def support_details(self, claims: Sequence[Claim], passages: Sequence[Passage]
+                        ) -> tuple[np.ndarray, list[list[str]], np.ndarray]:
+        """As :meth:`support_matrix`, plus each pair's embedding similarity (for joint support)."""
         if not claims or not passages:
-            return np.zeros((len(claims), len(passages))), [[""] * len(passages) for _ in claims]
+            zeros = np.zeros((len(claims), len(passages)))
+            return zeros, [[""] * len(passages) for _ in claims], zeros.copy()
         sentences = [c.scored for c in claims]
         flat = [s for p in passages for s in p.sentences]
         vectors = self.embed(sentences + flat)
         sent_vecs, passage_vecs = vectors[: len(sentences)], vectors[len(sentences) :]
         scores = np.zeros((len(sentences), len(passages)))
+        semantic = np.zeros_like(scores)
         best: list[list[str]] = [[""] * len(passages) for _ in sentences]
         offsets = np.cumsum([0] + [len(p.sentences) for p in passages])
         for i, sentence in enumerate(sentences):
@@ -169,9 +177,35 @@ class Verifier:
             for j, passage in enumerate(passages):
                 block = sims[offsets[j] : offsets[j + 1]]
                 k = int(np.argmax(block))
-                scores[i, j] = combine(claims[i], passage.text, float(block[k]))
+                semantic[i, j] = float(block[k])
+                scores[i, j] = combine(claims[i], passage.text, semantic[i, j])
                 best[i][j] = passage.sentences[k]
-        return scores, best
+        return scores, best, semantic
+
+    def joint_support(self, claim: Claim, passages: Sequence[Passage], semantic: np.ndarray) -> tuple[int, int, float] | None:
+        """Two passages that together support a claim neither supports alone ("X said in 2018 ... and hosted Y in 2023").
+
+        Each passage must hold a name or number of the claim the other lacks, so a pair is only
+        used for claims that join facts from two sources.
+        """
+        best: tuple[int, int, float] | None = None
+        terms = set(novel_terms(claim.asserted, "")) | set(_numbers(claim.asserted))
+        for a in range(len(passages)):
+            for b in range(a + 1, len(passages)):
+                text_a, text_b = passages[a].text, passages[b].text
+                only_a = terms - _held(terms, text_b)
+                only_b = terms - _held(terms, text_a)
+                if not (only_a & _held(terms, text_a)) or not (only_b & _held(terms, text_b)):
+                    continue
+                score = combine(claim, f"{text_a}\n{text_b}", float(min(semantic[a], semantic[b])))
+                if score >= self.threshold and (best is None or score > best[2]):
+                    best = (a, b, score)
+        return best
+
+
+def _held(terms: set[str], text: str) -> set[str]:
+    """The claim's names and numbers that a passage mentions."""
+    return {t for t in terms if not novel_terms(f"x {t}", text) and not missing_numbers(t, text)}
 
 
 def combine(claim: Claim, passage_text: str, semantic: float) -> float:
@@ -239,7 +273,7 @@ def verify_and_repair(
     bylines = set(tokenize(" ".join(p.byline for p in passages)))
     claims = [claim_for(text, question) if text else None for text, _ in parsed]
     claims = [None if c and set(tokenize(c.asserted)) <= bylines and c.asserted else c for c in claims]
-    scores, best = verifier.support_matrix([c for c in claims if c is not None], passages)
+    scores, best, semantic = verifier.support_details([c for c in claims if c is not None], passages)
     out: list[AnswerSentence] = []
     passage_support: dict[int, tuple[float, str]] = {}
     claim_index = 0
@@ -249,8 +283,9 @@ def verify_and_repair(
         if claim is None:
             out.append(AnswerSentence(text=text, citations=[], supported=True, support=1.0))
             continue
-        row = scores[claim_index]
+        row = scores[claim_index].copy()
         best_row = best[claim_index]
+        semantic_row = semantic[claim_index]
         claim_index += 1
         cited = [n for n in cited if n in by_number]
         supported_by = [n for n in cited if row[by_number[n]] >= verifier.threshold]
@@ -260,6 +295,10 @@ def verify_and_repair(
             if j >= 0 and row[j] >= verifier.threshold:
                 supported_by = [passages[j].n]
                 repaired = True
+            elif (pair := verifier.joint_support(claim, passages, semantic_row)) is not None:
+                a, b, joint = pair
+                row[a] = row[b] = joint  # each is half of the support: cite both
+                supported_by = [passages[a].n, passages[b].n]
         final = supported_by  # an unsupported sentence keeps no marker: it is flagged instead
         for n in supported_by:
             j = by_number[n]

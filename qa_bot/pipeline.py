@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator, Literal, Sequence
 
 import numpy as np
@@ -108,6 +108,25 @@ class QABot:
         if turns:
             yield StreamEvent("status", "Understanding the follow-up...")
             standalone = self.standalone_question(asked, turns, use_llm=llm is not None)
+        parts = split_question(standalone)
+        if len(parts) == 1:
+            yield from self._answer_one(question, standalone, turns, llm, mode, k, filters, t0)
+            return
+        answers: list[Answer] = []
+        for i, part in enumerate(parts):
+            yield StreamEvent("status", f"Part {i + 1} of {len(parts)}: {part}")
+            if i:
+                yield StreamEvent("token", " ")
+            for event in self._answer_one(part, part, turns, llm, mode, k, filters, t0):
+                if event.kind == "answer":
+                    answers.append(event.answer)
+                else:
+                    yield event
+        yield StreamEvent("answer", answer=_merge_parts(question, standalone, parts, answers, t0))
+
+    def _answer_one(self, question: str, standalone: str, turns: list[tuple[str, str]], llm, mode: str,
+                    k: int | None, filters: SearchFilters | None, t0: float) -> Iterator[StreamEvent]:
+        """Retrieve, gate, generate, verify and cite for one standalone question."""
         yield StreamEvent("status", "Searching the articles...")
         retrieved = self.components.retriever.search(standalone, k=k, filters=filters)
         answer = Answer(question=question, answer="", standalone_question=standalone, mode=mode,
@@ -303,6 +322,64 @@ class QABot:
         if answer.ttft_s is None:
             answer.ttft_s = answer.latency_s
         yield StreamEvent("answer", answer=answer)
+
+
+_PART_BREAK = re.compile(
+    r"(?:,|;)?\s+and\s+(?=(?:who|what|when|where|which|why|how|whom|whose|in\s+what|in\s+which)\b)"
+    r"|;\s+(?=\w)|\?\s+(?=[A-Z])",
+    re.IGNORECASE,
+)
+MIN_PART_WORDS = 3
+
+
+def split_question(question: str) -> list[str]:
+    """Split "Who was X, and in what year did Y?" into questions answered one by one.
+
+    A small model given two questions answers one; each part gets its own retrieval,
+    generation and verification. A part that refers back ("and what did he say?") keeps
+    the question whole.
+    """
+    pieces = [p.strip(" ,;") for p in _PART_BREAK.split(question) if p and p.strip(" ,;?")]
+    if len(pieces) < 2 or any(len(tokenize(p)) < 1 or len(p.split()) < MIN_PART_WORDS for p in pieces):
+        return [question]
+    parts = []
+    for i, piece in enumerate(pieces):
+        name = re.search(r"(?<!^)\b[A-Z]", piece)
+        pronoun = _REFERRING.search(piece)
+        if i and pronoun and not (name and name.start() < pronoun.start()):
+            return [question]  # "...and what did he say?" needs the first part: answer it whole
+        piece = piece[:1].upper() + piece[1:]
+        parts.append(piece if piece.endswith("?") else piece.rstrip(".") + "?")
+    return parts
+
+
+def _merge_parts(question: str, standalone: str, parts: Sequence[str], answers: Sequence[Answer], t0: float) -> Answer:
+    """One answer from the answers to each part: sentences in order, citations renumbered and shared."""
+    merged = Answer(question=question, answer="", standalone_question=standalone, mode=answers[0].mode,
+                    ttft_s=next((a.ttft_s for a in answers if a.ttft_s is not None), None))
+    by_chunk: dict[str, int] = {}
+    seen_rows: set[str] = set()
+    for part, answer in zip(parts, answers):
+        merged.retrieved += [r for r in answer.retrieved if r["chunk_id"] not in seen_rows]
+        seen_rows |= {r["chunk_id"] for r in answer.retrieved}
+        if answer.refused:
+            merged.sentences.append(AnswerSentence(text=f"The articles don't answer: {part}", supported=True, support=1.0))
+            merged.closest_sources += answer.closest_sources[:1]
+            continue
+        renumber: dict[int, int] = {}
+        for c in answer.citations:
+            if c.chunk_id not in by_chunk:
+                by_chunk[c.chunk_id] = len(merged.citations) + 1
+                merged.citations.append(replace(c, n=by_chunk[c.chunk_id]))
+            renumber[c.n] = by_chunk[c.chunk_id]
+        for s in answer.sentences:
+            s.citations = [renumber[n] for n in s.citations]
+            s.supported_by = [renumber[n] for n in s.supported_by]
+            merged.sentences.append(s)
+    merged.refused = all(a.refused for a in answers)
+    merged.answer = load_prompt("refusal") if merged.refused else render_answer(merged.sentences)
+    merged.latency_s = time.perf_counter() - t0
+    return merged
 
 
 def validate_question(question: object) -> str:

@@ -147,3 +147,23 @@ def test_render_answer_places_markers_before_full_stop(verifier):
     sentences, _ = verify_and_repair("Turkey lifted its veto after five years [2]. Herzog spoke of the Iranian threat at Europe's doorstep [3].",
                                      PASSAGES, verifier)
     assert render_answer(sentences) == "Turkey lifted its veto after five years [2]. Herzog spoke of the Iranian threat at Europe's doorstep [3]."
+
+
+def test_claim_joining_two_sources_is_supported_by_both(verifier):
+    passages = [
+        Passage(1, "In 2018 NATO Secretary-General Jens Stoltenberg said NATO would not defend Israel."),
+        Passage(2, "In 2023 NATO Secretary-General Jens Stoltenberg hosted President Herzog at NATO headquarters."),
+        Passage(3, "Turkey lifted its veto after five years."),
+    ]
+    raw = "Jens Stoltenberg said in 2018 that NATO would not defend Israel and hosted President Herzog in 2023 [2]."
+    sentences, support = verify_and_repair(raw, passages, verifier)
+    assert sentences[0].supported and sentences[0].supported_by == [1, 2]
+    assert set(support) == {1, 2}
+
+
+def test_two_sources_do_not_join_for_a_claim_one_source_already_covers_wrongly(verifier):
+    # 2019 is in neither source: no pair can supply it
+    passages = [Passage(1, "In 2018 Stoltenberg said NATO would not defend Israel."),
+                Passage(2, "In 2023 Stoltenberg hosted President Herzog.")]
+    sentences, _ = verify_and_repair("Stoltenberg hosted President Herzog in 2019 [2].", passages, verifier)
+    assert not sentences[0].supported
