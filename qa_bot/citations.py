@@ -185,22 +185,30 @@ class Verifier:
     def joint_support(self, claim: Claim, passages: Sequence[Passage], semantic: np.ndarray) -> tuple[int, int, float] | None:
         """Two passages that together support a claim neither supports alone ("X said in 2018 ... and hosted Y in 2023").
 
-        Each passage must hold a name or number of the claim the other lacks, so a pair is only
-        used for claims that join facts from two sources.
+        The sentence must split into clauses ("… said in 2018 … and hosted Herzog in 2023") whose
+        names and numbers each lie wholly in one of the two passages, each passage carrying a clause
+        the other cannot: a name from one article glued to a date from another is not support.
         """
         best: tuple[int, int, float] | None = None
-        terms = set(novel_terms(claim.asserted, "")) | set(_numbers(claim.asserted))
+        clauses = [set(novel_terms(f"x {c}", "")) | set(_numbers(c)) for c in _CLAUSE_BREAK.split(claim.asserted)]
+        clauses = [c for c in clauses if c]
+        if len(clauses) < 2:
+            return None
         for a in range(len(passages)):
             for b in range(a + 1, len(passages)):
                 text_a, text_b = passages[a].text, passages[b].text
-                only_a = terms - _held(terms, text_b)
-                only_b = terms - _held(terms, text_a)
-                if not (only_a & _held(terms, text_a)) or not (only_b & _held(terms, text_b)):
+                # every clause's names and numbers all in one passage, and each passage carrying a clause
+                in_a = [terms <= _held(terms, text_a) for terms in clauses]
+                in_b = [terms <= _held(terms, text_b) for terms in clauses]
+                if not all(x or y for x, y in zip(in_a, in_b)) or not any(in_a) or not any(in_b) or all(in_a) or all(in_b):
                     continue
                 score = combine(claim, f"{text_a}\n{text_b}", float(min(semantic[a], semantic[b])))
                 if score >= self.threshold and (best is None or score > best[2]):
                     best = (a, b, score)
         return best
+
+
+_CLAUSE_BREAK = re.compile(r",?\s+(?:and|but|while)\s+|,\s*(?:who|which|where|when)\s+|;\s*", re.IGNORECASE)
 
 
 def _held(terms: set[str], text: str) -> set[str]:

@@ -167,3 +167,11 @@ def test_two_sources_do_not_join_for_a_claim_one_source_already_covers_wrongly(v
                 Passage(2, "In 2023 Stoltenberg hosted President Herzog.")]
     sentences, _ = verify_and_repair("Stoltenberg hosted President Herzog in 2019 [2].", passages, verifier)
     assert not sentences[0].supported
+
+
+def test_a_name_from_one_source_and_a_date_from_another_are_not_joint_support(verifier):
+    passages = [Passage(1, "Prime Minister Benjamin Netanyahu announced the NATO office in 2016."),
+                Passage(2, "President Isaac Herzog visited NATO headquarters in Brussels on January 26, 2023.")]
+    raw = "The president of Israel who visited NATO headquarters in 2023 was Benjamin Netanyahu, who was in Brussels in 2023."
+    sentences, _ = verify_and_repair(raw, passages, verifier)
+    assert not sentences[0].supported
