@@ -5,7 +5,8 @@
 Ingests the bundled articles (with their manifest) and the MultiHop-RAG articles
 (with ``articles.jsonl``) into two temp stores, then runs ``qa-bot eval`` on
 the seed set and on the first ``--limit`` MultiHop questions for each run
-(extractive, and generative with each embedded model).
+(extractive, and generative with each embedded model; ``--runs baseline:<model>`` adds the
+tutorial-style RAG of the project brief, benchmarks/baseline.py, scored the same way).
 Prints one markdown table: correct, refusal accuracy, citation precision and
 recall, time to first token and total time p50/p95.
 """
@@ -28,8 +29,9 @@ COLUMNS = [
 ]
 
 
-def qa_bot(data_dir: Path, *args: str, model: str | None = None) -> None:
-    cmd = [sys.executable, "-m", "qa_bot.cli", "--data-dir", str(data_dir), *args]
+def qa_bot(data_dir: Path, *args: str, model: str | None = None, baseline: bool = False) -> None:
+    entry = [str(REPO / "benchmarks" / "baseline.py")] if baseline else ["-m", "qa_bot.cli"]
+    cmd = [sys.executable, *entry, "--data-dir", str(data_dir), *args]
     env = dict(os.environ, **({"QA_BOT_LLM_MODEL": model} if model else {}))
     print("+", f"QA_BOT_LLM_MODEL={model}" if model else "", " ".join(cmd), file=sys.stderr, flush=True)
     subprocess.run(cmd, cwd=REPO, check=True, env=env)
@@ -40,7 +42,8 @@ def main() -> int:
     parser.add_argument("--multihop", type=Path, required=True, help="MultiHop-RAG subset dir")
     parser.add_argument("--limit", type=int, default=40, help="MultiHop questions to answer")
     parser.add_argument("--runs", default="generative:qwen2.5-coder-1.5b,generative:qwen2.5-coder-0.5b,extractive",
-                        help="comma-separated: extractive, or generative:<model key>")
+                        help="comma-separated: extractive, generative:<model key>, or baseline:<model key> "
+                             "(the tutorial-style RAG in benchmarks/baseline.py)")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--work", type=Path, help="keep stores and eval runs here (default: temp)")
     args = parser.parse_args()
@@ -60,7 +63,10 @@ def main() -> int:
                 out = work / "runs" / f"{name.split()[0]}-{mode}-{model or 'none'}"
                 if model:
                     qa_bot(data_dir, "setup-model", "--model", model)
-                qa_bot(data_dir, "eval", *extra, "--mode", mode, "--out", str(out), "--no-progress", model=model or None)
+                if mode == "baseline":  # the tutorial-style RAG of the project brief, same model and scoring
+                    qa_bot(data_dir, "eval", *extra, "--out", str(out), "--no-progress", model=model or None, baseline=True)
+                else:
+                    qa_bot(data_dir, "eval", *extra, "--mode", mode, "--out", str(out), "--no-progress", model=model or None)
                 summary = json.loads((out / "summary.json").read_text())
                 rows[f"{name} {mode} {model}".strip()] = summary["headline"] | {"modes": summary["counts"]["modes"]}
     table = ["| run | " + " | ".join(label for _, label in COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]

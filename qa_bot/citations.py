@@ -22,6 +22,13 @@ from vectorstore.chunking import split_sentences
 
 _MARKER = re.compile(r"\s*\[(?:(?:source|src|doc)\s*)?(\d{1,2}(?:\s*[,;]\s*(?:(?:source|src|doc)\s*)?\d{1,2})*)\]", re.IGNORECASE)
 _LOOSE_MARKER = re.compile(r"\[\s*[nN]\s*\]|\[\s*\]|,?\s*(according\s+to|see|from|in)\s+(the\s+)?sources?\s*(?=[.!?]?$)", re.IGNORECASE)
+_LEADING_MARKERS = re.compile(r"(^|\n)[ \t]*((?:\[\d{1,2}\][ \t]*)+)([^\n]+)")  # "[1] claim." lines
+_ORPHAN_ATTRIBUTION = re.compile(
+    r"^\s*(according\s+to|as\s+(stated|mentioned|reported)\s+in|based\s+on)(\s+(the\s+)?sources?)?\s*[,:]\s*"
+    r"|^\s*(the\s+)?sources?\s+(also\s+)?(states?|mentions?|says|notes?|reports?|explains?|shows?)\s+(that\s+)?"
+    r"|,?\s*(as\s+)?(stated|mentioned|reported|noted|shown)\s+(in|by)\s*(?=[.!?]?\s*$)",
+    re.IGNORECASE,
+)
 _NOT_FOUND = re.compile(
     r"articles?\s+(don'?t|do not|does not|doesn'?t)\s+(say|mention|contain|state|specify|provide)"
     r"|sources?\s+(don'?t|do not|does not|doesn'?t)\s+(say|mention|contain|state|specify|provide)"
@@ -36,6 +43,7 @@ _YES_NO_QUESTION = re.compile(
     r"^(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|shall|may|might|must)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 SHORT_ANSWER_WORDS = 4
+MAX_MARKERS = 3  # citations kept on one sentence
 
 LEXICAL_WEIGHT = 0.5
 NOVEL_TERM_PENALTY = 0.12
@@ -70,6 +78,9 @@ def extract_markers(text: str, n_sources: int) -> tuple[str, list[int]]:
             if 1 <= value <= n_sources and value not in found:
                 found.append(value)
     clean = _LOOSE_MARKER.sub("", _MARKER.sub("", text))
+    unattributed = _ORPHAN_ATTRIBUTION.sub("", clean)  # "According to [1], X" -> "X"; "X, as stated in [1]." -> "X."
+    if unattributed != clean:
+        clean = unattributed[:1].upper() + unattributed[1:]
     clean = re.sub(r"\s+([.,;:!?])", r"\1", clean)
     clean = re.sub(r"([.,;:!?])[.,;:]+", r"\1", clean)  # "members.,,,," -> "members."
     return clean.strip(), found
@@ -77,8 +88,17 @@ def extract_markers(text: str, n_sources: int) -> tuple[str, list[int]]:
 
 def split_answer(text: str) -> list[str]:
     """Answer sentences, with markers that trail a sentence's full stop kept on that sentence."""
-    text = re.sub(r"([.!?])((?:\s*\[[^\]]{1,20}\])+)", r"\2\1", text.strip())  # "claim. [1]" -> "claim [1]."
-    return [text[s:e] for s, e in split_sentences(text)]
+    text = _LEADING_MARKERS.sub(lambda m: f"{m.group(1)}{m.group(3).rstrip()} {m.group(2).strip()}", text.strip())
+    text = re.sub(r"([.!?])((?:\s*\[[^\]]{1,20}\])+)", r"\2\1", text)  # "claim. [1]" -> "claim [1]."
+    text = re.sub(r"([.!?])(?:\s+[.,;:!?])+(?=\s|$)", r"\1", text)  # "claim [1]. ." -> "claim [1]."
+    sentences, seen = [], set()
+    for start, end in split_sentences(text):
+        sentence = text[start:end]
+        key = " ".join(tokenize(_MARKER.sub("", sentence)))
+        if re.search(r"\w", _MARKER.sub("", sentence)) and key not in seen:  # no bare "." or repeated sentence
+            seen.add(key)
+            sentences.append(sentence)
+    return sentences
 
 
 def is_not_found(text: str) -> bool:
@@ -120,7 +140,9 @@ def answers_the_question(question: str, supported_text: str) -> bool:
 
 
 def is_yes_no_question(question: str) -> bool:
-    return bool(_YES_NO_QUESTION.match(question.strip()))
+    """ "Did NATO …?" is; "Is Israel a member or a partner?" asks to choose, not for yes or no."""
+    choice = re.search(r"\bor\b(?!\s+not\b)", question, re.IGNORECASE)
+    return bool(_YES_NO_QUESTION.match(question.strip())) and not choice
 
 
 @dataclass
@@ -297,6 +319,7 @@ def verify_and_repair(
         claim_index += 1
         cited = [n for n in cited if n in by_number]
         supported_by = [n for n in cited if row[by_number[n]] >= verifier.threshold]
+        supported_by = sorted(supported_by, key=lambda n: -row[by_number[n]])[:MAX_MARKERS]  # "[1][2][3][4][5]": the best few
         repaired = False
         if not supported_by:
             j = int(np.argmax(row)) if len(row) else -1

@@ -118,13 +118,15 @@ class CountMatcher:
 
     def _verdict(self, following: list[str]) -> str:
         seen: set[str] = set()
-        foreign = False  # a word the question does not use came first ("40 partner nations")
-        for i, word in enumerate(following):
+        foreign = False  # a common word the question does not use ("40 partner nations")
+        for word in following:
             if stem(word) in self.head:
                 return "match" if not foreign and self.required <= seen else "other"
             if stem(word) in self.in_phrase:
                 seen.add(stem(word))
-            elif foreign or i >= 2:
+            elif word[0].isupper():  # a name used as an adjective ("nine Iranian personnel") neither helps nor hurts
+                continue
+            elif foreign:
                 return "none"
             else:
                 foreign = True
@@ -178,21 +180,26 @@ def distinct_values(figures: Sequence[Figure]) -> list[int]:
 def figure_sentences(question: str, figures: Sequence[Figure], numbers: dict[str, int]) -> list[tuple[str, int]]:
     """Answer sentences, one per figure, each with the passage number that states it.
 
-    ``numbers`` maps a chunk id to its passage number. With several values the first
-    sentence says the figures differ, and the last which is the most recent.
+    ``numbers`` maps a chunk id to its passage number. When the figures differ between
+    dates, the first sentence says so and the last gives the most recent one; figures that
+    differ within one date are only listed.
     """
     noun = counted_phrase(question)
     lines: list[tuple[str, int]] = []
     values = distinct_values(figures)
-    if len(values) > 1:
+    dated = [f for f in figures if f.date]
+    newest = max(dated, key=lambda f: f.date) if dated else None
+    newest_values = {f.value for f in dated if newest and f.date == newest.date}
+    over_time = len(values) > 1 and len({f.date for f in dated}) > 1 and len(newest_values) == 1
+    if over_time:
         lines.append(("The articles give different figures, depending on when they were written", 0))
+    elif len(values) > 1:
+        lines.append(("The articles give more than one figure", 0))
     for f in figures:
         c = f.scored.chunk
         when = f", {format_date(f.date)}" if f.date else ""
         lines.append((f"{c.publisher or c.title or c.source_id}{when}: {f.value} {noun}".rstrip(), numbers[c.chunk_id]))
-    dated = [f for f in figures if f.date]
-    if len(values) > 1 and dated:
-        newest = max(dated, key=lambda f: f.date)
+    if over_time and newest:
         lines.append((f"The most recent figure is {newest.value} ({format_date(newest.date)})", numbers[newest.scored.chunk.chunk_id]))
     return lines
 

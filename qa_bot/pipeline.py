@@ -133,7 +133,7 @@ class QABot:
         answer = Answer(question=question, answer="", standalone_question=standalone, mode=mode,
                         retrieved=[_retrieved_row(r) for r in retrieved])
 
-        if not self._relevant(retrieved) or self._after_latest_article(standalone):
+        if not self._relevant(retrieved, standalone) or self._after_latest_article(standalone):
             yield from self._finish_refusal(answer, retrieved, t0)
             return
         passages = self._passages(retrieved[: self.settings.context_chunks])
@@ -208,9 +208,16 @@ class QABot:
         latest = self.components.retriever.latest_date()
         return bool(years) and bool(latest) and min(years) > int(latest[:4])
 
-    def _relevant(self, retrieved: Sequence[ScoredChunk]) -> bool:
+    def _relevant(self, retrieved: Sequence[ScoredChunk], question: str = "") -> bool:
+        """Some chunk is close in meaning, or names every name the question asks about ("Volker Beck").
+
+        The embedding of a long chunk can be far from a short question about one person in it;
+        two or more names all found in one chunk are evidence enough to try answering.
+        """
         best = max((r.dense_similarity or 0.0 for r in retrieved), default=0.0)
-        return bool(retrieved) and best >= self.settings.min_relevance
+        if retrieved and best >= self.settings.min_relevance:
+            return True
+        return names_found_together(question, [r.chunk.text for r in retrieved])
 
     def _passages(self, chunks: Sequence[ScoredChunk]) -> list[tuple[Passage, ScoredChunk]]:
         """Numbered passages; verification sees each chunk's header too, so its date and publisher count as support."""
@@ -265,7 +272,7 @@ class QABot:
         messages = [SystemMessage(load_prompt("system"))]
         for user, assistant in turns[-self.settings.history_turns :]:
             messages += [HumanMessage(user[:500]), AIMessage(_strip_markers(assistant)[:500])]
-        hint = "Start your answer with Yes or No, then say why." if is_yes_no_question(question) else ""
+        hint = _hint(question)
         messages.append(HumanMessage(render("answer", sources=self._source_block(question, passages), question=question, hint=hint)))
         for chunk in llm.stream(messages):
             if chunk.content:
@@ -385,6 +392,24 @@ def _merge_parts(question: str, standalone: str, parts: Sequence[str], answers: 
     merged.answer = load_prompt("refusal") if merged.refused else render_answer(merged.sentences)
     merged.latency_s = time.perf_counter() - t0
     return merged
+
+
+def _hint(question: str) -> str:
+    """How to open the answer, for the question shapes a small model gets wrong."""
+    if is_yes_no_question(question):
+        return "Start your answer with Yes or No, then say why."
+    if _YES_NO_START.match(question) and re.search(r"\bor\b", question, re.IGNORECASE):
+        return "Say in one full sentence which of the options the sources support, and why."
+    return ""
+
+
+_YES_NO_START = re.compile(r"^(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b", re.IGNORECASE)
+
+
+def names_found_together(question: str, texts: Sequence[str]) -> bool:
+    """The question names two or more things (not counting its first word) and one text names them all."""
+    names = set(re.findall(r"(?<!^)(?<![.?!] )\b[A-Z][a-zA-Z]{2,}\b", question.strip()))
+    return len(names) >= 2 and any(all(re.search(rf"\b{n}\b", text) for n in names) for text in texts)
 
 
 def validate_question(question: object) -> str:

@@ -175,3 +175,28 @@ def test_a_name_from_one_source_and_a_date_from_another_are_not_joint_support(ve
     raw = "The president of Israel who visited NATO headquarters in 2023 was Benjamin Netanyahu, who was in Brussels in 2023."
     sentences, _ = verify_and_repair(raw, passages, verifier)
     assert not sentences[0].supported
+
+
+def test_dangling_attribution_left_by_a_marker_is_removed():
+    assert extract_markers("According to [1], the alliance has 28 members.", 3) == ("The alliance has 28 members.", [1])
+    assert extract_markers("It was Benjamin Netanyahu, as stated in [2].", 3) == ("It was Benjamin Netanyahu.", [2])
+
+
+def test_a_sentence_keeps_at_most_three_supporting_markers(verifier):
+    passages = [Passage(i, "Israel will open a permanent office at NATO headquarters in Brussels.") for i in range(1, 6)]
+    sentences, _ = verify_and_repair("Israel will open an office at NATO headquarters in Brussels [1][2][3][4][5].",
+                                     passages, verifier)
+    assert len(sentences[0].citations) == 3 and sentences[0].supported
+
+
+def test_choice_question_is_not_yes_no():
+    from qa_bot.citations import is_yes_no_question
+
+    assert not is_yes_no_question("Do the articles describe Israel as a NATO member or as a partner?")
+    assert is_yes_no_question("Did NATO say it would defend Israel or not?")
+
+
+def test_markers_written_before_each_line_belong_to_that_line():
+    assert split_answer("[1] Israel is a member of NATO.\n[2] Israel is a partner.\n[3] Israel is a partner.") == [
+        "Israel is a member of NATO [1].", "Israel is a partner [2]."]  # the repeated sentence is dropped
+    assert split_answer("Claim one [1]. . Claim two [2].") == ["Claim one [1].", "Claim two [2]."]

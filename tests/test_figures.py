@@ -88,3 +88,12 @@ def test_format_date():
     assert format_date("2018-06-17") == "June 17, 2018"
     assert format_date("2016-05") == "May 2016"
     assert format_date("sometime") == "sometime"
+
+
+def test_figures_that_differ_on_one_date_are_listed_not_called_a_change():
+    one_day = [scored("a.txt", "The 28-member NATO alliance met.", "2016-05"),
+               scored("b.txt", "The 30-member NATO alliance met.", "2016-05")]
+    figures = find_figures("How many members does NATO have?", one_day)
+    lines = figure_sentences("How many members does NATO have?", figures, {"a.txt#0": 1, "b.txt#0": 2})
+    assert lines[0] == ("The articles give more than one figure", 0)
+    assert not any("most recent" in text for text, _ in lines)
