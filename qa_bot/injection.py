@@ -35,5 +35,5 @@ def strip_orders(question: str) -> tuple[str, bool]:
     text = re.sub(r"^(and|then|but|also)\s+", "", text, flags=re.IGNORECASE)
     text = re.sub(r"^(tell|show|give)\s+me\s+", "", text, flags=re.IGNORECASE)
     if re.match(r"(who|what|when|where|which|why|how)\b", text, re.IGNORECASE):
-        text = text.rstrip(" .!") + "?"  # "tell me which magazine ..." is a question again
+        text = text.rstrip(" .!?") + "?"  # "tell me which magazine ..." is a question again
     return (text[:1].upper() + text[1:]) if text else "", True

@@ -51,3 +51,24 @@ def test_follow_up_rewrite_without_llm_uses_previous_question(bot):
     standalone, chunks = bot.retrieve("What did he say about Iran?", history=[["What did Herzog tell NATO?", "..."]])
     assert "Herzog" in standalone
     assert chunks[0].chunk.source_id == "000_864da4a0ec9d2cba.txt"
+
+
+def test_count_that_changed_over_time_names_each_article_and_date(bot):
+    answer = bot.ask("How many member countries does NATO have?")
+    assert not answer.refused
+    assert "28" in answer.answer and "29" in answer.answer and "most recent figure is 29" in answer.answer
+    by_source = {c.source: c for c in answer.citations}
+    assert "001_30abf332060f2f43.txt" in by_source and "29 country" in by_source["001_30abf332060f2f43.txt"].highlight
+    assert all(c.verified and c.highlight in c.snippet for c in answer.citations)
+
+
+def test_count_of_something_else_is_refused_not_answered(bot):
+    assert bot.ask("How many staff work at Israel's mission to NATO in Brussels?").refused
+
+
+def test_two_part_question_answers_each_part_with_shared_citations(bot):
+    answer = bot.ask("Who told Der Spiegel that NATO's guarantee does not apply to Israel, and in what year was "
+                     "NATO's Mediterranean Dialogue initiated?")
+    assert not answer.refused
+    assert "Stoltenberg" in answer.answer and "1994" in answer.answer
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
