@@ -38,6 +38,7 @@ from vectorstore.retrieval import SearchFilters, index_text
 
 MAX_QUESTION_CHARS = 2000
 PASSAGE_WORDS = 70  # words of each source shown to the model (its best sentences)
+MIN_WINDOW_WORDS = 15  # room left in a source's budget worth filling with part of a long sentence
 EXTRACTIVE_SENTENCES = 2
 FIGURE_CHUNKS = 20  # chunks searched for the figures a "how many" question asks about
 _REFERRING = re.compile(
@@ -248,6 +249,9 @@ class QABot:
         for i in np.argsort(-scores):
             words = len(sentences[i].split())
             if used and used + words > budget_words:
+                if budget_words - used >= MIN_WINDOW_WORDS:  # a long sentence: show its part that matches best
+                    chosen[int(i)] = _best_window(question, sentences[i], budget_words - used)
+                    break
                 continue
             chosen[int(i)] = sentences[i]
             used += words
@@ -417,6 +421,16 @@ def validate_question(question: object) -> str:
     if len(question) > MAX_QUESTION_CHARS:
         raise QuestionError(f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}")
     return question
+
+
+def _best_window(question: str, sentence: str, size: int) -> str:
+    """The run of ``size`` words of a sentence holding most of the question's words, marked as cut."""
+    words = sentence.split()
+    wanted = set(tokenize(question))
+    hits = [1 if set(tokenize(w)) & wanted else 0 for w in words]
+    best = max(range(max(len(words) - size, 0) + 1), key=lambda start: sum(hits[start : start + size]))
+    window = " ".join(words[best : best + size])
+    return f"{'… ' if best else ''}{window}{' …' if best + size < len(words) else ''}"
 
 
 def _sentences(text: str) -> list[str]:
