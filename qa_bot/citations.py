@@ -18,7 +18,7 @@ import numpy as np
 
 from qa_bot.answer import AnswerSentence
 from vectorstore.bm25 import tokenize
-from vectorstore.chunking import split_sentences
+from vectorstore.chunking import sentence_texts, split_sentences
 
 _MARKER = re.compile(r"\s*\[(?:(?:source|src|doc)\s*)?(\d{1,2}(?:\s*[,;]\s*(?:(?:source|src|doc)\s*)?\d{1,2})*)\]", re.IGNORECASE)
 _LOOSE_MARKER = re.compile(r"\[\s*[nN]\s*\]|\[\s*\]|,?\s*(according\s+to|see|from|in)\s+(the\s+)?sources?\s*(?=[.!?]?$)", re.IGNORECASE)
@@ -60,7 +60,7 @@ class Passage:
 
     def __post_init__(self) -> None:
         if not self.sentences:
-            self.sentences = [self.text[s:e] for s, e in split_sentences(self.text)] or [self.text]
+            self.sentences = sentence_texts(self.text)
 
 
 @dataclass
@@ -141,8 +141,12 @@ def answers_the_question(question: str, supported_text: str) -> bool:
 
 def is_yes_no_question(question: str) -> bool:
     """ "Did NATO …?" is; "Is Israel a member or a partner?" asks to choose, not for yes or no."""
-    choice = re.search(r"\bor\b(?!\s+not\b)", question, re.IGNORECASE)
-    return bool(_YES_NO_QUESTION.match(question.strip())) and not choice
+    return bool(_YES_NO_QUESTION.match(question.strip())) and not is_choice_question(question)
+
+
+def is_choice_question(question: str) -> bool:
+    """ "Is Israel a member or a partner?" ("… or not?" is still a yes/no question)."""
+    return bool(_YES_NO_QUESTION.match(question.strip())) and bool(re.search(r"\bor\b(?!\s+not\b)", question, re.IGNORECASE))
 
 
 @dataclass
@@ -255,24 +259,27 @@ def combine(claim: Claim, passage_text: str, semantic: float) -> float:
     return float(min(max(score, 0.0), 1.0))
 
 
-_NUMBER_WORDS = {
+NUMBER_WORDS = {
     w: str(i) for i, w in enumerate(
         "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
         "seventeen eighteen nineteen twenty".split())
 } | {"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80", "ninety": "90",
      "hundred": "100", "thousand": "1000", "dozen": "12"}
-_NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
+
+
+def _digit_numbers(text: str) -> set[str]:
+    """Numbers written in digits, without thousands commas or a trailing full stop."""
+    return {re.sub(r"[,.]$", "", n).replace(",", "") for n in _NUMBER.findall(text)}
 
 
 def _numbers(text: str) -> set[str]:
-    found = {re.sub(r"[,.]$", "", n).replace(",", "") for n in _NUMBER.findall(text)}
-    return found | {_NUMBER_WORDS[w.lower()] for w in _NUMBER_WORD.findall(text)}
+    return _digit_numbers(text) | {NUMBER_WORDS[w.lower()] for w in _NUMBER_WORD.findall(text)}
 
 
 def missing_numbers(sentence: str, passage_text: str) -> list[str]:
     """Numbers stated in the sentence (as digits) that the passage never writes (as digits or words)."""
-    have = _numbers(passage_text)
-    return sorted(n for n in {re.sub(r"[,.]$", "", m).replace(",", "") for m in _NUMBER.findall(sentence)} if n not in have)
+    return sorted(_digit_numbers(sentence) - _numbers(passage_text))
 
 
 def novel_terms(sentence: str, passage_text: str) -> list[str]:

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
-from qa_bot.citations import _NUMBER_WORDS
-from vectorstore.chunking import split_sentences
+from qa_bot.citations import NUMBER_WORDS
+from vectorstore.chunking import sentence_texts
 from vectorstore.documents import ScoredChunk
 
 # Words that end the counted phrase in "how many <phrase> did ...".
@@ -29,10 +29,11 @@ _SYNONYMS = [
     {"staff", "employee", "worker", "personnel", "diplomat", "official"},
     {"soldier", "troop", "servicemember", "servicemen"},
 ]
-# Counting people in general: any group of people in the answer may be the count ("10 activists").
+# Words that may stand between a number and the counted noun ("six other ... countries").
 _FILLER = {"other", "more", "new", "additional", "of", "the"}
+# Counting people in general: any group of people in the answer may be the count ("10 activists").
 _GENERIC = {"people", "person", "individual", "civilian", "human", "victim", "one"}
-_NUMBER = re.compile(r"\b(\d[\d,]*|" + "|".join(_NUMBER_WORDS) + r")(?=[-\s]+((?:[A-Za-z]+[-\s]+){0,5}[A-Za-z]+))", re.IGNORECASE)
+_NUMBER = re.compile(r"\b(\d[\d,]*|" + "|".join(NUMBER_WORDS) + r")(?=[-\s]+((?:[A-Za-z]+[-\s]+){0,5}[A-Za-z]+))", re.IGNORECASE)
 _MONTHS = "January February March April May June July August September October November December".split()
 
 
@@ -81,9 +82,9 @@ def _expand(stems: set[str]) -> set[str]:
     return stems
 
 
-def counts_generic(question: str) -> bool:
+def _counts_people(phrase: list[str]) -> bool:
     """The question counts people in general, so the answer may name them any way."""
-    return bool({stem(w) for w in counted_phrase(question).split()} & _GENERIC)
+    return bool({stem(w) for w in phrase} & _GENERIC)
 
 
 class CountMatcher:
@@ -97,7 +98,7 @@ class CountMatcher:
 
     def __init__(self, question: str):
         phrase = counted_phrase(question).split()
-        self.active = bool(phrase) and not counts_generic(question)
+        self.active = bool(phrase) and not _counts_people(phrase)
         modifiers = {stem(w) for w in phrase[:-1]}
         self.head = _expand({stem(phrase[-1])}) if phrase else set()
         if phrase and not modifiers <= self.head:  # "partner nations": only that noun counts
@@ -159,8 +160,7 @@ def find_figures(question: str, chunks: Iterable[ScoredChunk]) -> list[Figure]:
     seen: set[tuple[str, int]] = set()
     for scored in chunks:
         text = scored.chunk.text
-        for start, end in split_sentences(text):
-            sentence = text[start:end]
+        for sentence in sentence_texts(text):
             if names and not any(re.search(rf"\b{re.escape(n)}\b", sentence, re.IGNORECASE) for n in names):
                 continue
             for value, verdict in matcher.counts(sentence):
@@ -218,7 +218,7 @@ def format_date(iso: str) -> str:
 
 
 def _value(number: str) -> int | None:
-    word = _NUMBER_WORDS.get(number.lower())
+    word = NUMBER_WORDS.get(number.lower())
     if word is not None:
         return int(word)
     digits = number.replace(",", "")

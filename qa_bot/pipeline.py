@@ -21,18 +21,19 @@ from qa_bot.citations import (
     Verifier,
     answers_the_question,
     has_claims,
+    is_choice_question,
     is_not_found,
     is_yes_no_question,
     render_answer,
     verify_and_repair,
 )
 from qa_bot.components import Components
-from qa_bot.figures import Figure, answer_names_the_count, distinct_values, figure_sentences, find_figures
+from qa_bot.figures import Figure, answer_names_the_count, counted_phrase, distinct_values, figure_sentences, find_figures
 from qa_bot.history import History, normalise_history
 from qa_bot.injection import looks_like_order, strip_orders
 from qa_bot.settings import Settings
 from vectorstore.bm25 import tokenize
-from vectorstore.chunking import split_sentences
+from vectorstore.chunking import sentence_texts
 from vectorstore.documents import ScoredChunk
 from vectorstore.retrieval import SearchFilters, index_text
 
@@ -208,7 +209,7 @@ class QABot:
         latest = self.components.retriever.latest_date()
         return bool(years) and bool(latest) and min(years) > int(latest[:4])
 
-    def _relevant(self, retrieved: Sequence[ScoredChunk], question: str = "") -> bool:
+    def _relevant(self, retrieved: Sequence[ScoredChunk], question: str) -> bool:
         """Some chunk is close in meaning, or names every name the question asks about ("Volker Beck").
 
         The embedding of a long chunk can be far from a short question about one person in it;
@@ -222,7 +223,7 @@ class QABot:
     def _passages(self, chunks: Sequence[ScoredChunk]) -> list[tuple[Passage, ScoredChunk]]:
         """Numbered passages; verification sees each chunk's header too, so its date and publisher count as support."""
         return [
-            (Passage(n=i, text=index_text(c.chunk), sentences=_sentences(c.chunk.text),
+            (Passage(n=i, text=index_text(c.chunk), sentences=sentence_texts(c.chunk.text),
                      byline=f"{c.chunk.publisher} {c.chunk.published_at}"), c)
             for i, c in enumerate(chunks, start=1)
         ]
@@ -299,7 +300,7 @@ class QABot:
 
     def _figures(self, question: str, filters: SearchFilters | None) -> list[Figure]:
         """The counts the articles give for what a "how many" question counts (none for other questions)."""
-        if not re.search(r"\bhow\s+many\b", question, re.IGNORECASE):
+        if not counted_phrase(question):  # not a "how many" question: spare the wider search
             return []
         return find_figures(question, self.components.retriever.search(question, k=FIGURE_CHUNKS, filters=filters))
 
@@ -398,12 +399,9 @@ def _hint(question: str) -> str:
     """How to open the answer, for the question shapes a small model gets wrong."""
     if is_yes_no_question(question):
         return "Start your answer with Yes or No, then say why."
-    if _YES_NO_START.match(question) and re.search(r"\bor\b", question, re.IGNORECASE):
+    if is_choice_question(question):
         return "Say in one full sentence which of the options the sources support, and why."
     return ""
-
-
-_YES_NO_START = re.compile(r"^(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b", re.IGNORECASE)
 
 
 def names_found_together(question: str, texts: Sequence[str]) -> bool:
@@ -431,10 +429,6 @@ def _best_window(question: str, sentence: str, size: int) -> str:
     best = max(range(max(len(words) - size, 0) + 1), key=lambda start: sum(hits[start : start + size]))
     window = " ".join(words[best : best + size])
     return f"{'… ' if best else ''}{window}{' …' if best + size < len(words) else ''}"
-
-
-def _sentences(text: str) -> list[str]:
-    return [text[s:e] for s, e in split_sentences(text)] or [text]
 
 
 def _strip_markers(text: str) -> str:

@@ -36,6 +36,11 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     return spans
 
 
+def sentence_texts(text: str) -> list[str]:
+    """The sentences of a text as strings (the whole text when it has no sentence break)."""
+    return [text[s:e] for s, e in split_sentences(text)] or [text]
+
+
 def _is_abbreviation(text: str, dot: int) -> bool:
     word = re.search(r"([\w.]+)$", text[max(0, dot - 12) : dot])
     if not word:
