@@ -83,12 +83,10 @@ class TutorialRAG:
             verified |= set(supported_by)
             sentences.append(AnswerSentence(text=clean, citations=cited, supported_by=supported_by,
                                             supported=bool(supported_by), support=0.0))
-        cited_all = sorted({n for s in sentences for n in s.citations})
-        citations = [Citation(n=n, source=hits[n - 1][0].source_id, title=hits[n - 1][0].title,
-                              publisher=hits[n - 1][0].publisher, published_at=hits[n - 1][0].published_at,
-                              chunk_id=hits[n - 1][0].chunk_id, start=hits[n - 1][0].start, end=hits[n - 1][0].end,
-                              snippet=hits[n - 1][0].text, verified=n in verified)
-                     for n in cited_all]
+        chunks = {n: hits[n - 1][0] for n in sorted({n for s in sentences for n in s.citations})}
+        citations = [Citation(n=n, source=c.source_id, title=c.title, publisher=c.publisher, published_at=c.published_at,
+                              chunk_id=c.chunk_id, start=c.start, end=c.end, snippet=c.text, verified=n in verified)
+                     for n, c in chunks.items()]
         return sentences, citations
 
 
