@@ -7,8 +7,10 @@ Ingests the bundled articles (with their manifest) and the MultiHop-RAG articles
 the seed set and on the first ``--limit`` MultiHop questions for each run
 (extractive, and generative with each embedded model; ``--runs baseline:<model>`` adds the
 tutorial-style RAG of the project brief, benchmarks/baseline.py, scored the same way).
-Prints one markdown table: correct, refusal accuracy, citation precision and
-recall, time to first token and total time p50/p95.
+Prints one markdown table: correct, refusal accuracy, citations vs gold articles and gold
+evidence (precision and recall), the model's own markers vs gold articles (before repair), the
+runtime checker's kept share (its own verdict, not a correctness measure), time to first token
+and total time p50/p95.
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 COLUMNS = [
     ("correct", "correct"), ("refusal_accuracy", "refusal acc."), ("refusal_recall", "unanswerable refused"),
-    ("citation_precision", "cit. precision"), ("citation_recall", "cit. recall"), ("source_precision", "cited-source precision"),
+    ("citation_source_precision", "cited-source precision"), ("citation_source_recall", "cited-source recall"),
+    ("citation_span_precision", "cited-span precision"), ("citation_span_recall", "cited-span recall"),
+    ("model_marker_source_precision", "model-marker source precision"),
+    ("checker_kept_share", "checker kept share (own verdict, not correctness)"),
     ("ttft_p50", "TTFT p50 s"), ("ttft_p95", "TTFT p95 s"), ("latency_p50", "total p50 s"), ("latency_p95", "total p95 s"),
 ]
 

@@ -86,3 +86,14 @@ def test_cli_compare_prints_and_returns_zero(runs: tuple[Path, Path], tmp_path: 
     assert "Correctness flips: 2" in capsys.readouterr().out
     args = parser.parse_args(["--compare", str(runs[0]), str(tmp_path / "nope")])
     assert cli.run(args, Settings(data_dir=tmp_path), no_bot) == 2
+
+
+def test_compare_reads_old_verifier_metrics_under_checker_names(tmp_path: Path) -> None:
+    old = dict(_row("q1", True, False, 1.0, 1.0), metrics={"correct": True, "citation_precision": 1.0})
+    new = dict(_row("q1", True, False, 1.0, 1.0), metrics={"correct": True, "checker_kept_share": 0.5,
+                                                          "citation_source_precision": 0.0})
+    c = compare_runs(_run(tmp_path / "old", [old]), _run(tmp_path / "new", [new]), warn=None)
+    d = {x.name: x for x in c.deltas}
+    assert "citation_precision" not in d
+    assert (d["checker_kept_share"].a, d["checker_kept_share"].b) == (1.0, 0.5)
+    assert (d["citation_source_precision"].a, d["citation_source_precision"].b) == (None, 0.0)

@@ -106,7 +106,7 @@ def test_evidence_recall_normalises_whitespace_and_quotes() -> None:
     assert m["evidence_recall@3"] == pytest.approx(2 / 3)
 
 
-def test_citation_precision_and_recall() -> None:
+def test_checker_metrics_are_the_verifiers_own_verdicts() -> None:
     sentences = [
         {"text": "Google won [1][2].", "citations": [1, 2], "supported_by": [1]},
         {"text": "It appealed [3].", "citations": [3], "supported_by": [3]},
@@ -114,29 +114,152 @@ def test_citation_precision_and_recall() -> None:
         {"text": "  ", "citations": [4], "supported_by": []},  # empty sentence ignored
     ]
     citations = [{"n": 1, "verified": True}, {"n": 2, "verified": False}, {"n": 3, "verified": True}]
-    m = M.citation_metrics(sentences, citations, refused=False)
-    assert m["citation_precision"] == pytest.approx(2 / 3)  # 2 supporting of 3 citations
-    assert m["citation_recall"] == pytest.approx(2 / 3)  # 2 of 3 sentences supported
-    assert m["citation_verified"] == pytest.approx(2 / 3)
-    assert M.citation_metrics(sentences, citations, refused=True)["citation_precision"] is None
+    m = M.checker_metrics(sentences, citations, refused=False)
+    assert m == {"checker_kept_share": pytest.approx(2 / 3),  # 2 supporting of 3 citations
+                 "checker_supported_sentences": pytest.approx(2 / 3),  # 2 of 3 sentences supported
+                 "checker_verified_citations": pytest.approx(2 / 3)}
+    assert M.checker_metrics(sentences, citations, refused=True)["checker_kept_share"] is None
 
 
-def test_citation_metrics_fall_back_to_verified_flags() -> None:
+def test_checker_metrics_fall_back_to_verified_flags() -> None:
     sentences = [
         {"text": "A [1][2].", "citations": [1, 2], "supported": True},
         {"text": "B [2].", "citations": [2], "supported": False},
     ]
     citations = [{"n": 1, "verified": True}, {"n": 2, "verified": False}]
-    m = M.citation_metrics(sentences, citations, refused=False)
-    assert m["citation_precision"] == pytest.approx(1 / 3)
-    assert m["citation_recall"] == pytest.approx(1 / 2)
+    m = M.checker_metrics(sentences, citations, refused=False)
+    assert m["checker_kept_share"] == pytest.approx(1 / 3)
+    assert m["checker_supported_sentences"] == pytest.approx(1 / 2)
 
 
 def test_source_metrics() -> None:
-    m = M.source_metrics(["articles/art_a.txt", "art_x.txt", "art_a"], ["art_a", "art_b"])
-    assert m == {"source_precision": pytest.approx(1 / 2), "source_recall": pytest.approx(1 / 2)}
-    assert M.source_metrics([], ["art_a"]) == {"source_precision": None, "source_recall": 0.0}
-    assert M.source_metrics(["a"], []) == {"source_precision": None, "source_recall": None}
+    # three citations, two of them in the gold article art_a: precision 2/3; art_b never cited
+    m = M.source_metrics(["articles/art_a.txt", "art_x.txt", "art_a"], ["art_a", "art_b"], prefix="p")
+    assert m == {"p_precision": pytest.approx(2 / 3), "p_recall": 0.5}
+    assert M.source_metrics([], ["art_a"], prefix="p") == {"p_precision": None, "p_recall": 0.0}
+    assert M.source_metrics(["a"], [], prefix="p") == {"p_precision": None, "p_recall": None}
+
+
+def test_gold_articles_join_reference_sources_and_evidence_articles() -> None:
+    assert M.gold_articles(["000_a.txt"], ["000_a.txt", "art_b", ""]) == {"000_a", "art_b"}
+    assert M.gold_articles([], []) == set()
+
+
+EVIDENCE = "Herzog raised the issue of the bodies of two IDF soldiers, Hadar Goldin and Oron Shaul."
+
+
+def test_evidence_in_snippet_whole_cut_and_scattered() -> None:
+    snippet = "BRUSSELS.  herzog raised the issue of the  bodies of two\nIDF soldiers, Hadar Goldin and Oron Shaul. Then..."
+    assert M.evidence_in_snippet(EVIDENCE, snippet)  # whitespace and case do not matter
+    words = EVIDENCE.split()  # 16 words
+    assert M.evidence_in_snippet(EVIDENCE, "Earlier text. " + " ".join(words[:8]))  # cut by the chunk end: 8/16
+    assert not M.evidence_in_snippet(EVIDENCE, "Earlier text. " + " ".join(words[:7]))  # 7/16 < half
+    assert M.evidence_in_snippet(EVIDENCE, " ".join(words[8:]) + " Next sentence.")  # chunk starts mid-sentence
+    # the same words, but not in a row: not the evidence sentence
+    assert not M.evidence_in_snippet(EVIDENCE, " and ".join(reversed(words)))
+    assert not M.evidence_in_snippet("", snippet)
+
+
+def test_span_metrics_against_gold_evidence() -> None:
+    evidence = [("000_a.txt", EVIDENCE), ("000_a.txt", "The council met on Thursday."), ("art_b", "Other fact.")]
+    cites = [
+        {"source": "000_a.txt", "snippet": f"Intro. {EVIDENCE} More.", "verified": False},  # holds evidence 1
+        {"source": "000_a", "snippet": "Unrelated text about football.", "verified": True},  # holds nothing
+        # the right sentence, but in another article than the evidence: does not count
+        {"source": "art_c", "snippet": "The council met on Thursday.", "verified": True},
+    ]
+    m = M.span_metrics(cites, evidence)
+    assert m == {"citation_span_precision": pytest.approx(1 / 3), "citation_span_recall": pytest.approx(1 / 3)}
+    one = M.span_metrics(cites[:1], evidence[:1])
+    assert one == {"citation_span_precision": 1.0, "citation_span_recall": 1.0}
+    # an evidence sentence without article id may be in any article
+    assert M.span_metrics(cites[2:], [("", "The council met on Thursday.")])["citation_span_precision"] == 1.0
+    assert M.span_metrics([], evidence) == {"citation_span_precision": None, "citation_span_recall": 0.0}
+    assert M.span_metrics(cites, []) == {"citation_span_precision": None, "citation_span_recall": None}
+
+
+def test_model_marker_sources_one_per_chunk() -> None:
+    sentences = [
+        {"text": "A [1].", "model_cited": [{"source": "art_x.txt", "chunk_id": "x#0", "start": 0, "end": 9}]},
+        {"text": "B [1][2].", "model_cited": [{"source": "art_x.txt", "chunk_id": "x#0", "start": 0, "end": 9},
+                                             {"source": "art_x.txt", "chunk_id": "x#1", "start": 9, "end": 20}]},
+        {"text": "C."},
+    ]
+    assert M.model_marker_sources(sentences) == ["art_x.txt", "art_x.txt"]
+
+
+def _record(**kw) -> EvalRecord:
+    base = dict(id="q", question="Which soldiers?", reference_answer="Hadar Goldin and Oron Shaul.",
+                reference_sources=["000_a.txt"], evidence=[Evidence("000_a.txt", EVIDENCE)])
+    return EvalRecord(**{**base, **kw})
+
+
+def _outcome(citations: list[dict], model_cited: list[dict] | None = None, **kw) -> dict:
+    sentences = [{"text": "Hadar Goldin and Oron Shaul [1].", "citations": [c["n"] for c in citations],
+                  "supported_by": [c["n"] for c in citations], "supported": True,
+                  "model_cited": model_cited or []}]
+    return {"answer": "Hadar Goldin and Oron Shaul [1].", "refused": False, "mode": "generative",
+            "citations": citations, "sentences": sentences, "retrieved": [], **kw}
+
+
+def test_verified_citations_of_a_non_gold_article_score_zero() -> None:
+    # the checker accepted every citation, but none is from the gold article
+    cites = [{"n": 1, "source": "999_other.txt", "snippet": "Goldin and Shaul were named.", "verified": True},
+             {"n": 2, "source": "998_other.txt", "snippet": "Soldiers.", "verified": True}]
+    m = score_question(_record(), _outcome(cites), k=5)
+    assert m["checker_kept_share"] == 1.0 and m["checker_verified_citations"] == 1.0
+    assert m["citation_source_precision"] == 0.0 and m["citation_source_recall"] == 0.0
+    assert m["citation_span_precision"] == 0.0 and m["citation_span_recall"] == 0.0
+
+
+def test_citation_holding_the_gold_evidence_scores_one() -> None:
+    cites = [{"n": 1, "source": "000_a.txt", "snippet": f"BRUSSELS. {EVIDENCE} He left.", "verified": False}]
+    m = score_question(_record(), _outcome(cites), k=5)
+    assert m["citation_source_precision"] == 1.0 and m["citation_source_recall"] == 1.0
+    assert m["citation_span_precision"] == 1.0 and m["citation_span_recall"] == 1.0
+    assert m["checker_verified_citations"] == 0.0  # the checker's flag plays no part in the above
+
+
+def test_no_gold_evidence_gives_none_not_zero() -> None:
+    cites = [{"n": 1, "source": "000_a.txt", "snippet": EVIDENCE, "verified": True}]
+    m = score_question(_record(evidence=[]), _outcome(cites), k=5)  # e.g. a MultiHop question without evidence
+    assert m["citation_span_precision"] is None and m["citation_span_recall"] is None
+    assert m["citation_source_precision"] == 1.0  # the gold articles are still known
+    null = _record(reference_answer="Insufficient information.", answerable=False, reference_sources=[], evidence=[])
+    m = score_question(null, _outcome(cites), k=5)
+    for name in ("citation_source_precision", "citation_source_recall", "citation_span_precision",
+                 "citation_span_recall", "model_marker_source_precision", "model_marker_source_recall"):
+        assert m[name] is None, name
+    agg = M.aggregate([{"citation_span_recall": None}, {"citation_span_recall": 0.5}])
+    assert agg["citation_span_recall"] == {"mean": 0.5, "n": 1}  # excluded from the mean
+
+
+def test_model_markers_before_repair_against_gold() -> None:
+    # the model pointed at a wrong article; the checker repaired the citation to the gold one
+    cites = [{"n": 1, "source": "000_a.txt", "snippet": EVIDENCE, "verified": True}]
+    wrong = [{"source": "999_other.txt", "chunk_id": "999#0", "start": 0, "end": 40}]
+    m = score_question(_record(), _outcome(cites, wrong), k=5)
+    assert m["model_marker_source_precision"] == 0.0 and m["model_marker_source_recall"] == 0.0
+    assert m["citation_source_precision"] == 1.0 and m["citation_source_recall"] == 1.0
+    both = wrong + [{"source": "000_a.txt", "chunk_id": "000#2", "start": 90, "end": 180}]
+    m = score_question(_record(), _outcome(cites, both), k=5)
+    assert m["model_marker_source_precision"] == 0.5 and m["model_marker_source_recall"] == 1.0
+    # extractive answers have no model markers: not applicable rather than 0
+    m = score_question(_record(), _outcome(cites, wrong, mode="extractive"), k=5)
+    assert m["model_marker_source_precision"] is None and m["model_marker_source_recall"] is None
+    # a generated answer refused after all: no markers and nothing cited, recall 0 like the final citations
+    m = score_question(_record(), _outcome([], refused=True), k=5)
+    assert m["model_marker_source_recall"] == 0.0 and m["citation_source_recall"] == 0.0
+    assert m["model_marker_source_precision"] is None and m["checker_kept_share"] is None
+
+
+def test_metric_groups_name_the_checker_plainly() -> None:
+    assert M.metric_group("citation_source_precision") == "Citations vs gold articles"
+    assert M.metric_group("citation_span_recall") == "Cited spans vs gold evidence"
+    assert M.metric_group("model_marker_source_recall") == "The model's own markers (before repair)"
+    assert M.metric_group("checker_kept_share") == "Runtime checker's verdicts (not a correctness measure)"
+    assert M.metric_group("hit@4") == "Retrieval"
+    assert "citation_precision" not in M.METRIC_ORDER and "source_precision" not in M.METRIC_ORDER
 
 
 def test_percentiles_and_aggregate() -> None:
@@ -170,7 +293,8 @@ def test_score_question_applicability() -> None:
     }
     m = score_question(rec, outcome, k=5)
     assert m["correct"] is True and m["hit@4"] is True and m["evidence_recall@5"] == 1.0
-    assert m["citation_precision"] == 1.0 and m["source_recall"] == 1.0
+    assert m["citation_source_precision"] == 1.0 and m["citation_source_recall"] == 1.0
+    assert m["checker_kept_share"] == 1.0 and "citation_precision" not in m
     only = score_question(rec, outcome, k=5, retrieval_only=True)
     assert "correct" not in only and only["mrr"] == 1.0
     null = EvalRecord(id="n", question="?", reference_answer="Insufficient information.", answerable=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -103,3 +104,24 @@ def test_svg_helpers() -> None:
     assert "No latency" in svg_histogram([])
     bars = svg_bars([("a<b", 0.5, 2), ("none", None, 0)])
     assert "a&lt;b" in bars and "50.0% (n=2)" in bars and "none" not in bars
+
+
+def test_report_groups_citation_metrics_and_labels_the_checker() -> None:
+    rows = _rows()
+    rows[0]["metrics"].update({
+        "citation_source_precision": 0.0, "citation_source_recall": 0.0, "citation_span_precision": 0.0,
+        "citation_span_recall": 0.0, "model_marker_source_precision": 1.0, "model_marker_source_recall": 1.0,
+        "checker_kept_share": 1.0, "checker_supported_sentences": 1.0,
+    })
+    html = render_report(_summary(rows), rows)
+    table = html.split("<h2>Metrics</h2>", 1)[1].split("<h2>", 1)[0]
+    titles = ["Citations vs gold articles", "Cited spans vs gold evidence",
+              "The model's own markers (before repair)", "Runtime checker's verdicts (not a correctness measure)"]
+    positions = [table.index(escape(t)) for t in titles]
+    assert positions == sorted(positions)
+    assert escape("runtime checker's own verdicts (not a measure of correctness)") in table
+    assert positions[3] < table.index("checker_kept_share")  # listed under the checker's heading
+    assert "citation_precision" not in html
+    fails = html.split("<h2>Failures</h2>", 1)[1]
+    assert "not a gold article" in fails  # art_1.txt is not the gold art_<b>
+    assert "citation_source_precision 0.00" in fails

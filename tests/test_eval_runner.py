@@ -13,6 +13,7 @@ from qa_bot.answer import Answer, AnswerSentence, Citation
 from qa_bot.evaluation import cli
 from qa_bot.evaluation.dataset import EvalRecord, Evidence
 from qa_bot.evaluation.runner import EvalConfig, run_eval
+from qa_bot.evaluation.summary import format_summary
 from qa_bot.settings import Settings
 from vectorstore.documents import Chunk, ScoredChunk
 
@@ -84,7 +85,11 @@ def test_run_writes_all_outputs_and_records_errors(tmp_path: Path) -> None:
     assert ok["citations"][0]["verified"] is True and ok["citations"][0]["snippet"]
     assert set(ok["retrieved"][0]) == {"source", "chunk_id", "score"}
     assert ok["metrics"]["correct"] is True and ok["metrics"]["hit@4"] is True
-    assert ok["metrics"]["evidence_recall@5"] == 1.0 and ok["metrics"]["citation_precision"] == 1.0
+    assert ok["metrics"]["evidence_recall@5"] == 1.0 and ok["metrics"]["checker_kept_share"] == 1.0
+    # the fake's chunk text is "Evidence about Question 0?", which holds the gold evidence sentence
+    assert ok["metrics"]["citation_source_precision"] == 1.0 and ok["metrics"]["citation_span_precision"] == 1.0
+    assert ok["evidence"] == [{"article_id": "art_a", "text": "about Question 0?"}]
+    assert "citation_precision" not in ok["metrics"]
 
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["counts"]["evaluated"] == 4 and summary["counts"]["errors"] == 1
@@ -96,6 +101,40 @@ def test_run_writes_all_outputs_and_records_errors(tmp_path: Path) -> None:
     assert csv_text.splitlines()[0].startswith("id,question_type,question,reference,answer")
     assert len(csv_text.strip().splitlines()) == 5
     assert out.evaluated == 4 and not out.interrupted
+
+
+class MarkerBot(FakeBot):
+    """The model's own marker pointed at another article; the repaired citation is the gold one."""
+
+    def ask(self, question, history=None, mode=None):
+        answer = super().ask(question, history=history, mode=mode)
+        for s in answer.sentences:
+            s.model_citations = [2]
+            s.model_cited = [{"source": "art_z.txt", "chunk_id": "art_z.txt#0", "start": 0, "end": 10}]
+            s.repaired = True
+        return answer
+
+
+def test_gold_citation_metrics_reach_summary_csv_and_console(tmp_path: Path) -> None:
+    recs = _records(2)
+    bot = MarkerBot({r.question: "It is Google [1]." for r in recs})
+    out = run_eval(bot, recs, tmp_path, EvalConfig(k=5), progress=False, warn=None)
+    m = out.summary["metrics"]
+    assert m["citation_source_precision"] == {"mean": 1.0, "n": 2}
+    assert m["citation_span_recall"] == {"mean": 1.0, "n": 2}
+    assert m["model_marker_source_precision"] == {"mean": 0.0, "n": 2}  # before repair: wrong article
+    assert m["model_marker_source_recall"] == {"mean": 0.0, "n": 2}
+    assert m["checker_kept_share"] == {"mean": 1.0, "n": 2}
+    assert "citation_precision" not in m and "source_precision" not in m
+    row = _lines(tmp_path / "results.jsonl")[0]
+    assert row["sentences"][0]["model_cited"][0]["source"] == "art_z.txt" and row["sentences"][0]["repaired"]
+    header = (tmp_path / "results.csv").read_text().splitlines()[0].split(",")
+    assert {"citation_source_precision", "citation_span_precision", "model_marker_source_precision",
+            "checker_kept_share"} <= set(header) and "citation_precision" not in header
+    text = format_summary(out.summary)
+    assert "Citations vs gold articles:" in text and "The model's own markers (before repair):" in text
+    assert "Runtime checker's verdicts (not a correctness measure):" in text
+    assert text.index("Runtime checker's verdicts") < text.index("checker_kept_share")
 
 
 def test_interrupt_then_resume_does_not_redo_done_questions(tmp_path: Path) -> None:

@@ -226,6 +226,97 @@ def retrieval_metrics(
 
 
 # --------------------------------------------------------------------------- citations
+#
+# Three groups are measured against the gold data (articles and evidence sentences of the
+# dataset), independent of the pipeline's citation checker; a fourth reports the checker's own
+# verdicts, which are not a measure of correctness (the pipeline keeps only citations its
+# checker accepted, so they are near 1.0 by construction).
+
+SPAN_MIN_SHARE = 0.5  # an evidence sentence cut by a chunk boundary still counts with half its words inside
+_WORD = re.compile(r"\w+")
+
+
+def gold_articles(reference_sources: Iterable[str], evidence_articles: Iterable[str] = ()) -> set[str]:
+    """The question's gold article ids: reference sources plus the articles of its evidence."""
+    return {normalize_source_id(s) for s in (*reference_sources, *evidence_articles) if s}
+
+
+def source_metrics(cited_sources: Sequence[str], gold: Iterable[str], *, prefix: str) -> dict[str, Any]:
+    """Cited articles vs gold ones, keys ``{prefix}_precision`` and ``{prefix}_recall``.
+
+    precision = share of the citations (one source per cited chunk) whose article is gold;
+    recall = share of gold articles cited at least once. No gold: both None. Nothing
+    cited (e.g. a refusal): precision None, recall 0.
+    """
+    gold = {normalize_source_id(s) for s in gold if s}
+    cited = [normalize_source_id(s) for s in cited_sources if s]
+    if not gold:
+        return {f"{prefix}_precision": None, f"{prefix}_recall": None}
+    return {
+        f"{prefix}_precision": sum(s in gold for s in cited) / len(cited) if cited else None,
+        f"{prefix}_recall": len(gold & set(cited)) / len(gold),
+    }
+
+
+def _longest_run(needle: Sequence[str], haystack: Sequence[str]) -> int:
+    """Length of the longest run of consecutive ``needle`` words found in ``haystack``."""
+    best, prev = 0, [0] * (len(needle) + 1)
+    for word in haystack:
+        cur = [0] * (len(needle) + 1)
+        for j, w in enumerate(needle, start=1):
+            if w == word:
+                cur[j] = prev[j - 1] + 1
+                best = max(best, cur[j])
+        prev = cur
+    return best
+
+
+def evidence_in_snippet(evidence: str, snippet: str, *, min_share: float = SPAN_MIN_SHARE) -> bool:
+    """The evidence sentence is inside the snippet (whitespace-, quote- and case-insensitive).
+
+    A sentence cut by the chunk boundary counts when a run of at least ``min_share`` of its
+    words appears consecutively in the snippet; scattered shared words do not count.
+    """
+    e, t = normalize_passage(evidence), normalize_passage(snippet)
+    if not e:
+        return False
+    if e in t:
+        return True
+    words = _WORD.findall(e)
+    return bool(words) and _longest_run(words, _WORD.findall(t)) >= min_share * len(words)
+
+
+def span_metrics(
+    citations: Sequence[Mapping[str, Any]],
+    evidence: Sequence[tuple[str, str]],
+) -> dict[str, Any]:
+    """Cited snippets vs the gold evidence sentences, as (article id, sentence) pairs.
+
+    span precision = share of citations whose snippet holds a gold evidence sentence of the
+    same article; span recall = share of evidence sentences held by some cited snippet of
+    their article. An evidence sentence without an article id may be in any article. No
+    gold evidence: both None. Nothing cited: precision None, recall 0.
+    """
+    gold = [(normalize_source_id(a), t) for a, t in evidence if t and t.strip()]
+    if not gold:
+        return {"citation_span_precision": None, "citation_span_recall": None}
+    cites = [(normalize_source_id(str(c.get("source") or "")), str(c.get("snippet") or "")) for c in citations]
+    held = [[(not art or art == src) and evidence_in_snippet(text, snip) for art, text in gold]
+            for src, snip in cites]
+    return {
+        "citation_span_precision": sum(any(row) for row in held) / len(held) if held else None,
+        "citation_span_recall": sum(any(col) for col in zip(*held)) / len(gold) if held else 0.0,
+    }
+
+
+def model_marker_sources(sentences: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One source per chunk the model's own [n] markers pointed at (before repair), in order."""
+    chunks: dict[Any, str] = {}
+    for s in sentences:
+        for c in s.get("model_cited") or []:
+            key = c.get("chunk_id") or (c.get("source"), c.get("start"), c.get("end"))
+            chunks.setdefault(key, str(c.get("source") or ""))
+    return list(chunks.values())
 
 
 def _markers(values: Any) -> set[int]:
@@ -238,20 +329,23 @@ def _markers(values: Any) -> set[int]:
     return out
 
 
-def citation_metrics(
+def checker_metrics(
     sentences: Sequence[Mapping[str, Any]],
     citations: Sequence[Mapping[str, Any]],
     *,
     refused: bool,
 ) -> dict[str, Any]:
-    """ALCE-style precision/recall from the pipeline's own verifier outputs.
+    """The runtime checker's own verdicts (not a measure of correctness).
 
-    precision = Σ|supported_by ∩ citations| / Σ|citations| over answer sentences;
-    recall = share of answer sentences with ≥1 supporting citation. When a sentence
-    lacks ``supported_by`` we fall back to its ``supported`` flag and the cited
+    checker_kept_share = Σ|supported_by ∩ citations| / Σ|citations| over answer sentences;
+    checker_supported_sentences = share of answer sentences with ≥1 citation the checker
+    accepted; checker_verified_citations = share of citations flagged ``verified``. When a
+    sentence lacks ``supported_by`` we fall back to its ``supported`` flag and the cited
     chunks' ``verified`` flags.
     """
-    out: dict[str, Any] = {"citation_precision": None, "citation_recall": None, "citation_verified": None}
+    out: dict[str, Any] = {
+        "checker_kept_share": None, "checker_supported_sentences": None, "checker_verified_citations": None,
+    }
     if refused:
         return out
     verified = _markers(c.get("n") for c in citations if c.get("verified"))
@@ -269,24 +363,12 @@ def citation_metrics(
         n_sent += 1
         n_sent_supported += bool(sup)
     if n_cites:
-        out["citation_precision"] = n_supported_cites / n_cites
+        out["checker_kept_share"] = n_supported_cites / n_cites
     if n_sent:
-        out["citation_recall"] = n_sent_supported / n_sent
+        out["checker_supported_sentences"] = n_sent_supported / n_sent
     if citations:
-        out["citation_verified"] = sum(bool(c.get("verified")) for c in citations) / len(citations)
+        out["checker_verified_citations"] = sum(bool(c.get("verified")) for c in citations) / len(citations)
     return out
-
-
-def source_metrics(cited_sources: Sequence[str], reference_sources: Sequence[str]) -> dict[str, Any]:
-    """Cited article ids vs gold ones; a refusal citing nothing has recall 0."""
-    gold = {normalize_source_id(s) for s in reference_sources if s}
-    cited = {normalize_source_id(s) for s in cited_sources if s}
-    if not gold:
-        return {"source_precision": None, "source_recall": None}
-    return {
-        "source_precision": len(cited & gold) / len(cited) if cited else None,
-        "source_recall": len(cited & gold) / len(gold),
-    }
 
 
 # --------------------------------------------------------------------------- aggregation
@@ -326,7 +408,7 @@ def aggregate(per_question: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, 
 
 
 def metric_order_key(name: str) -> tuple[int, int, str]:
-    """Stable, readable order: answers, refusals, retrieval by k, citations."""
+    """Stable, readable order: the groups of ``METRIC_GROUPS``, retrieval by k."""
     base, _, k = name.partition("@")
     try:
         idx = METRIC_ORDER.index(base)
@@ -339,10 +421,28 @@ def _ordered(names: Iterable[str]) -> list[str]:
     return sorted(names, key=metric_order_key)
 
 
-METRIC_ORDER = [
-    "correct", "exact", "f1", "lenient", "accept",
-    "refusal_accuracy", "refusal_recall", "false_refusal_rate",
-    "hit", "recall", "all_gold", "evidence_recall", "mrr",
-    "citation_precision", "citation_recall", "citation_verified",
-    "source_precision", "source_recall",
+METRIC_GROUPS: list[tuple[str, list[str]]] = [
+    ("Answers", ["correct", "exact", "f1", "lenient", "accept"]),
+    ("Refusals", ["refusal_accuracy", "refusal_recall", "false_refusal_rate"]),
+    ("Retrieval", ["hit", "recall", "all_gold", "evidence_recall", "mrr"]),
+    ("Citations vs gold articles", ["citation_source_precision", "citation_source_recall"]),
+    ("Cited spans vs gold evidence", ["citation_span_precision", "citation_span_recall"]),
+    ("The model's own markers (before repair)", ["model_marker_source_precision", "model_marker_source_recall"]),
+    ("Runtime checker's verdicts (not a correctness measure)",
+     ["checker_kept_share", "checker_supported_sentences", "checker_verified_citations"]),
 ]
+METRIC_ORDER = [name for _, names in METRIC_GROUPS for name in names]
+# Names in runs written before the gold-based citation metrics: the checker's verdicts were
+# reported as if they were citation precision and recall.
+LEGACY_NAMES = {
+    "citation_precision": "checker_kept_share",
+    "citation_recall": "checker_supported_sentences",
+    "citation_verified": "checker_verified_citations",
+}
+OTHER_GROUP = "Other"
+
+
+def metric_group(name: str) -> str:
+    """The heading a metric is shown under (``hit@4`` is under Retrieval)."""
+    base = name.partition("@")[0]
+    return next((title for title, names in METRIC_GROUPS if base in names), OTHER_GROUP)

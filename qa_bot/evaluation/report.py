@@ -11,6 +11,7 @@ from html import escape
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from qa_bot.evaluation.metrics import gold_articles, metric_group, normalize_source_id
 from qa_bot.evaluation.summary import run_mode
 
 MAX_FAILURES = 300
@@ -19,10 +20,26 @@ SNIPPET_CHARS = 400
 TYPE_COLUMNS = [
     "correct", "exact", "f1", "lenient", "accept", "refusal_accuracy",
     "hit@{k}", "recall@{k}", "all_gold@{k}", "evidence_recall@{k}", "mrr",
-    "citation_precision", "citation_recall", "source_precision", "source_recall",
+    "citation_source_precision", "citation_source_recall", "citation_span_precision", "citation_span_recall",
+    "model_marker_source_precision", "model_marker_source_recall",
 ]
 CARDS = ["correct", "exact", "f1", "refusal_accuracy", "hit@{k}", "recall@{k}",
-         "citation_precision", "citation_recall"]
+         "citation_source_precision", "citation_span_precision"]
+GROUP_NOTES = {
+    "Citations vs gold articles":
+        "Share of the answer's final citations (after the pipeline's repair) whose article is one of the "
+        "question's gold articles; share of the gold articles cited at least once.",
+    "Cited spans vs gold evidence":
+        "Share of citations whose chunk holds a gold evidence sentence of the same article (at least half "
+        "of its words in a row); share of the gold evidence sentences held by a cited chunk. Questions "
+        "without gold evidence are left out.",
+    "The model's own markers (before repair)":
+        "The same as citations vs gold articles, over the chunks the LLM's own [n] markers pointed at "
+        "before the checker repaired them (generated answers only): the difference is what repair adds.",
+    "Runtime checker's verdicts (not a correctness measure)":
+        "The runtime checker's own verdicts (not a measure of correctness): the pipeline keeps only the "
+        "citations its checker accepted, so these are close to 1.0 by construction.",
+}
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1f2328;background:#fff}
@@ -151,7 +168,13 @@ def _cards(summary: Mapping[str, Any]) -> str:
 
 def _metrics_table(summary: Mapping[str, Any]) -> str:
     rows = ["<tr><th>metric</th><th>mean</th><th>n</th></tr>"]
+    group = None
     for name, m in (summary.get("metrics") or {}).items():
+        if metric_group(name) != group:
+            group = metric_group(name)
+            note = GROUP_NOTES.get(group)
+            rows.append(f'<tr><th colspan="3">{_e(group)}'
+                        + (f'<br><span class="muted">{_e(note)}</span>' if note else "") + "</th></tr>")
         rows.append(f'<tr><td>{_e(name)}</td><td class="num">{_num(m["mean"])}</td>'
                     f'<td class="num">{m["n"]}</td></tr>')
     for key in ("latency_s", "ttft_s"):
@@ -207,16 +230,20 @@ def _is_failure(row: Mapping[str, Any], k: Any) -> bool:
 
 def _snippets(row: Mapping[str, Any]) -> str:
     out = []
+    gold = gold_articles(row.get("reference_sources") or [],
+                         (str(e.get("article_id") or "") for e in row.get("evidence") or []))
     for c in row.get("citations") or []:
         snip = str(c.get("snippet") or "")
         if len(snip) > SNIPPET_CHARS:
             snip = snip[:SNIPPET_CHARS] + "…"
         cls = "ok" if c.get("verified") else "bad"
         best = f'<br><mark>{_e(c["highlight"])}</mark>' if c.get("highlight") else ""
+        off_gold = bool(gold) and normalize_source_id(str(c.get("source") or "")) not in gold
+        tag = '<span class="tag err">not a gold article</span> ' if off_gold else ""
         out.append(
-            f'<div class="snip {cls}"><b>[{_e(c.get("n"))}] {_e(c.get("source"))}</b> '
+            f'<div class="snip {cls}"><b>[{_e(c.get("n"))}] {_e(c.get("source"))}</b> {tag}'
             f'<span class="muted">{_e(c.get("title"))} {_e(c.get("published_at"))}'
-            f'{"" if c.get("verified") else " (unverified)"}</span>{best}<br>{_e(snip)}</div>'
+            f'{"" if c.get("verified") else " (checker: unverified)"}</span>{best}<br>{_e(snip)}</div>'
         )
     if not out:
         retrieved = ", ".join(str(r.get("source")) for r in (row.get("retrieved") or [])[:10])
@@ -228,7 +255,7 @@ def _brief_metrics(row: Mapping[str, Any], k: Any) -> str:
     """The few numbers that say why a question failed."""
     m = row.get("metrics") or {}
     parts = [f"mode {row.get('mode')}"] if row.get("mode") else []
-    for name in ("f1", "accept", f"hit@{k}", f"recall@{k}", "citation_precision"):
+    for name in ("f1", "accept", f"hit@{k}", f"recall@{k}", "citation_source_precision", "citation_span_precision"):
         if m.get(name) is not None:
             v = m[name]
             parts.append(f"{name} {('yes' if v else 'no') if isinstance(v, bool) else f'{v:.2f}'}")

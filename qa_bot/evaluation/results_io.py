@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, TextIO
 
 from qa_bot.evaluation.console import STDERR
-from qa_bot.evaluation.metrics import metric_order_key
+from qa_bot.evaluation.metrics import LEGACY_NAMES, metric_order_key
 
 RESULTS_FILE = "results.jsonl"
 
@@ -76,7 +76,10 @@ def repair_tail(path: Path) -> bool:
 
 
 def read_results(path: str | Path, *, warn: TextIO | None = STDERR) -> list[dict]:
-    """Rows of a results file, last one per id winning; a truncated last line is ignored."""
+    """Rows of a results file, last one per id winning; a truncated last line is ignored.
+
+    Metrics of older runs are read under their current names (see ``LEGACY_NAMES``).
+    """
     path = results_path(path)
     if not path.is_file():
         return []
@@ -93,6 +96,8 @@ def read_results(path: str | Path, *, warn: TextIO | None = STDERR) -> list[dict
             if n < len(lines) and warn is not None:  # the last line may just be cut off
                 print(f"{path}:{n}: unreadable result line, ignored", file=warn)
             continue
+        if isinstance(row.get("metrics"), dict):
+            row["metrics"] = {LEGACY_NAMES.get(k, k): v for k, v in row["metrics"].items()}
         by_id.pop(str(row["id"]), None)  # keep file order of the latest version
         by_id[str(row["id"])] = row
     return list(by_id.values())

@@ -123,7 +123,7 @@ def _citation_row(c: Mapping[str, Any]) -> dict:
 
 
 def _sentence_row(s: Mapping[str, Any]) -> dict:
-    return {k: s.get(k) for k in ("text", "citations", "supported_by", "supported")}
+    return {k: s.get(k) for k in ("text", "citations", "supported_by", "supported", "repaired", "model_cited")}
 
 
 def evaluate_one(bot: Bot, record: EvalRecord, config: EvalConfig) -> dict:
@@ -152,7 +152,7 @@ def evaluate_one(bot: Bot, record: EvalRecord, config: EvalConfig) -> dict:
     latency = outcome.get("latency_s")
     if not isinstance(latency, (int, float)) or latency <= 0:
         latency = elapsed
-    metrics = score_question(record, outcome, k=config.k, retrieval_only=config.retrieval_only)
+    metrics = score_question(record, outcome, k=config.k, retrieval_only=config.retrieval_only, mode=config.mode)
     return {
         "id": record.id,
         "question": record.question,
@@ -160,6 +160,7 @@ def evaluate_one(bot: Bot, record: EvalRecord, config: EvalConfig) -> dict:
         "answerable": record.answerable,
         "reference_answer": record.reference_answer,
         "reference_sources": record.reference_sources,
+        "evidence": [{"article_id": e.article_id, "text": e.text} for e in record.evidence],
         "history_turns": len(record.history),
         "mode": "retrieval" if config.retrieval_only else (outcome.get("mode") or config.mode),
         "answer": None if config.retrieval_only else str(outcome.get("answer") or ""),

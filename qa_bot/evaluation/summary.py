@@ -6,7 +6,7 @@ import datetime as _dt
 from collections import Counter
 from typing import Any, Iterable, Mapping
 
-from qa_bot.evaluation.metrics import aggregate, latency_stats
+from qa_bot.evaluation.metrics import aggregate, latency_stats, metric_group
 
 UNTYPED = "(none)"
 
@@ -93,12 +93,16 @@ def format_summary(summary: Mapping[str, Any], *, report_path: str | None = None
     modes = c.get("modes") or {}
     if cfg.get("mode") and any(m not in (cfg["mode"], "retrieval") for m in modes):
         lines.append(f"  note: answers were produced in modes {modes} (the pipeline fell back?)")
+    group = None
     for name, m in summary["metrics"].items():
-        lines.append(f"  {name:<20} {_fmt(m['mean'])}  (n={m['n']})")
+        if metric_group(name) != group:
+            group = metric_group(name)
+            lines.append(f"  {group}:")
+        lines.append(f"    {name:<30} {_fmt(m['mean'])}  (n={m['n']})")
     for key, label in (("latency_s", "latency"), ("ttft_s", "ttft")):
         lat = summary["latency"][key]
         if lat["n"]:
-            lines.append(f"  {label:<20} p50 {lat['p50']:.2f}s  p95 {lat['p95']:.2f}s  (n={lat['n']})")
+            lines.append(f"  {label:<32} p50 {lat['p50']:.2f}s  p95 {lat['p95']:.2f}s  (n={lat['n']})")
     if len(summary["by_type"]) > 1:
         lines.append("  by question type:")
         for t, b in summary["by_type"].items():
