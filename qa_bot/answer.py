@@ -34,6 +34,8 @@ class AnswerSentence:
     supported: bool = False
     support: float = 0.0
     repaired: bool = False  # a marker was added or replaced by the verifier
+    model_citations: list[int] = field(default_factory=list)  # the model's own [n] markers (prompt numbering), before repair
+    model_cited: list[dict] = field(default_factory=list)  # what those markers point at: source, chunk_id, start, end
 
 
 @dataclass

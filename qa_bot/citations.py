@@ -351,6 +351,7 @@ def verify_and_repair(
                 supported=bool(supported_by),
                 support=round(float(support), 4),
                 repaired=repaired or (bool(cited) and set(final) != set(cited)),
+                model_citations=cited,
             )
         )
     return out, passage_support

@@ -461,6 +461,8 @@ def _number_citations(sentences: list[AnswerSentence], passages, support: dict[i
     for s in sentences:
         s.citations = [order[n] for n in s.citations]
         s.supported_by = [order[n] for n in s.supported_by if n in order]
+        s.model_cited = [{"source": by_n[n].chunk.source_id, "chunk_id": by_n[n].chunk.chunk_id,
+                          "start": by_n[n].chunk.start, "end": by_n[n].chunk.end} for n in s.model_citations if n in by_n]
     citations = []
     for old, new in order.items():
         score, best = support.get(old, (0.0, ""))
