@@ -21,7 +21,14 @@ class Components:
         from vectorstore.embedding import Embedder
 
         s = self.settings
-        return Embedder(s.embedder_path, batch_size=s.embed_batch_size, bf16=s.embed_bf16, threads=s.threads)
+        return Embedder(
+            s.embedder_path,
+            batch_size=s.embed_batch_size,
+            bf16=s.embed_bf16,
+            threads=s.threads,
+            backend=s.embed_backend,
+            cache_dir=s.data_dir / "embedder",
+        )
 
     @cached_property
     def store(self):

@@ -68,7 +68,10 @@ class Settings(BaseSettings):
     chunk_tokens: int = 200  # word pieces, under the embedder's 256 limit
     chunk_overlap_tokens: int = 40
     embed_batch_size: int = 32
-    embed_bf16: bool = True
+    # auto: time fp32 / bf16 / onnx / onnx-int8 once per machine, keep the fastest accurate one (cached in
+    # <data_dir>/embedder/backend.json); or force one.
+    embed_backend: Literal["auto", "fp32", "bf16", "onnx", "onnx-int8"] = "auto"
+    embed_bf16: bool = True  # deprecated: false = auto never chooses bf16
     embedder_path: str | None = None  # default: the packaged all-MiniLM-L6-v2
     device: str = "cpu"
     threads: int = Field(default_factory=lambda: os.cpu_count() or 1)

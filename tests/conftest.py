@@ -22,7 +22,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 def embedder():
     from vectorstore.embedding import Embedder
 
-    return Embedder()
+    return Embedder(cache_dir=REPO / ".qa-bot-data" / "embedder")  # the default data dir's: measured once per machine
 
 
 @pytest.fixture
