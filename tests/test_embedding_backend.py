@@ -230,3 +230,23 @@ def test_chosen_backend_agrees_with_fp32_on_real_text(embedder, tmp_path):
     cosine = np.sum(emb.embed(texts) * emb.encode_with("fp32", texts), axis=1)
     assert cosine.min() >= 0.99, (sel.backend, cosine.min())
     assert (tmp_path / eb.CACHE_FILE).is_file()
+
+
+def test_short_texts_are_embedded_once_and_long_ones_every_time(monkeypatch):
+    """An answer embeds its sources' sentences for the excerpt and again for verification: once is enough."""
+    from vectorstore import embedding as emb
+
+    calls: list[list[str]] = []
+
+    def fake_encode(self, backend, texts):
+        calls.append(list(texts))
+        return np.array([[float(len(t)), 1.0] for t in texts], dtype=np.float32)
+
+    monkeypatch.setattr(emb.Embedder, "encode_with", fake_encode)
+    monkeypatch.setattr(emb.Embedder, "backend", property(lambda self: "fp32"))
+    e = emb.Embedder(backend="fp32")
+    long_text = "word " * 200
+    first = e.embed(["a sentence", "another one", "a sentence", long_text])
+    second = e.embed(["another one", "a third", long_text])
+    assert calls == [["a sentence", "another one", long_text], ["a third", long_text]]
+    assert first.shape == (4, 2) and np.array_equal(first[0], first[2]) and np.array_equal(second[0], first[1])

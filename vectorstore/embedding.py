@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
+from collections import OrderedDict
 from functools import cached_property
 from pathlib import Path
 from typing import Callable, Sequence
@@ -31,6 +32,8 @@ from vectorstore import embedding_backends as eb
 log = logging.getLogger(__name__)
 
 BF16_MIN_COSINE = eb.MIN_COSINE["bf16"]
+CACHE_ENTRIES = 8192  # vectors of short texts kept (~12 MB)
+CACHE_MAX_CHARS = 600  # longer texts (chunks at ingest) are not worth keeping
 _PROBE_TEXTS = [
     "NATO Secretary-General Jens Stoltenberg told Der Spiegel the security guarantee does not apply to Israel.",
     "Israel will open a permanent office at NATO headquarters in Brussels.",
@@ -78,6 +81,8 @@ class Embedder:
         self.probe = list(probe) if probe is not None else eb.probe_texts()
         self._lock = threading.Lock()
         self._encoders: dict[str, Callable[[list[str]], np.ndarray]] = {}
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()  # short texts' vectors, least recently used first
+        self._cache_lock = threading.Lock()
         self._selection: eb.Selection | None = None
         self._tmp: tempfile.TemporaryDirectory | None = None
 
@@ -136,10 +141,31 @@ class Embedder:
         return count
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text."""
+        """Unit-length float32 vectors, one row per text.
+
+        Short texts (questions, sentences) are remembered in a small LRU cache: an answer embeds
+        its sources' sentences to pick the excerpt the model reads and again to check citations,
+        and its question for the search and again for the excerpt; each is computed once.
+        """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return self.encode_with(self.backend, list(texts))
+        texts = list(texts)
+        with self._cache_lock:
+            found = {t: self._cache[t] for t in texts if t in self._cache}
+            for t in found:
+                self._cache.move_to_end(t)
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
+        if missing:
+            vectors = self.encode_with(self.backend, missing)
+            fresh = dict(zip(missing, vectors))
+            with self._cache_lock:
+                for t, v in fresh.items():
+                    if len(t) <= CACHE_MAX_CHARS:
+                        self._cache[t] = v
+                while len(self._cache) > CACHE_ENTRIES:
+                    self._cache.popitem(last=False)
+            found.update(fresh)
+        return np.stack([found[t] for t in texts]).astype(np.float32, copy=False)
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed([text])[0].tolist()
