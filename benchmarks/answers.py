@@ -34,11 +34,14 @@ COLUMNS = [
 ]
 
 
-def qa_bot(data_dir: Path, *args: str, model: str | None = None, baseline: bool = False) -> None:
+def qa_bot(data_dir: Path, *args: str, model: str | None = None, baseline: bool = False, verifier: str = "") -> None:
     entry = [str(REPO / "benchmarks" / "baseline.py")] if baseline else ["-m", "qa_bot.cli"]
     cmd = [sys.executable, *entry, "--data-dir", str(data_dir), *args]
-    env = dict(os.environ, **({"QA_BOT_LLM_MODEL": model} if model else {}))
-    print("+", f"QA_BOT_LLM_MODEL={model}" if model else "", " ".join(cmd), file=sys.stderr, flush=True)
+    extra = {"QA_BOT_LLM_MODEL": model} if model else {}
+    if verifier:
+        extra["QA_BOT_VERIFIER"] = verifier
+    env = dict(os.environ, **extra)
+    print("+", " ".join(f"{k}={v}" for k, v in extra.items()), " ".join(cmd), file=sys.stderr, flush=True)
     subprocess.run(cmd, cwd=REPO, check=True, env=env)
 
 
@@ -48,7 +51,8 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=40, help="MultiHop questions to answer")
     parser.add_argument("--runs", default="generative:qwen2.5-coder-1.5b,generative:qwen2.5-coder-0.5b,extractive",
                         help="comma-separated: extractive, generative:<model key>, or baseline:<model key> "
-                             "(the tutorial-style RAG in benchmarks/baseline.py)")
+                             "(the tutorial-style RAG in benchmarks/baseline.py); append :overlap to use the "
+                             "fallback word-overlap verifier instead of the trained checker")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--work", type=Path, help="keep stores and eval runs here (default: temp)")
     args = parser.parse_args()
@@ -60,20 +64,23 @@ def main() -> int:
         qa_bot(mh_dir, "ingest", str(args.multihop / "articles"), "--metadata", str(args.multihop / "articles.jsonl"), "--quiet")
         rows = {}
         for run in args.runs.split(","):
-            mode, _, model = run.partition(":")
+            mode, _, rest = run.partition(":")
+            model, _, verifier = rest.partition(":")  # generative:<model>:overlap runs the fallback verifier
             for name, data_dir, extra in (
                 ("seed (40)", seed_dir, []),
                 (f"MultiHop ({args.limit})", mh_dir, [str(args.multihop / "questions.jsonl"), "--limit", str(args.limit)]),
             ):
-                out = work / "runs" / f"{name.split()[0]}-{mode}-{model or 'none'}"
+                out = work / "runs" / f"{name.split()[0]}-{mode}-{model or 'none'}{'-' + verifier if verifier else ''}"
                 if model:
                     qa_bot(data_dir, "setup-model", "--model", model)
                 if mode == "baseline":  # the tutorial-style RAG of the project brief, same model and scoring
-                    qa_bot(data_dir, "eval", *extra, "--out", str(out), "--no-progress", model=model or None, baseline=True)
+                    qa_bot(data_dir, "eval", *extra, "--out", str(out), "--no-progress", model=model or None, baseline=True,
+                           verifier=verifier)
                 else:
-                    qa_bot(data_dir, "eval", *extra, "--mode", mode, "--out", str(out), "--no-progress", model=model or None)
+                    qa_bot(data_dir, "eval", *extra, "--mode", mode, "--out", str(out), "--no-progress", model=model or None,
+                           verifier=verifier)
                 summary = json.loads((out / "summary.json").read_text())
-                rows[f"{name} {mode} {model}".strip()] = summary["headline"] | {"modes": summary["counts"]["modes"]}
+                rows[f"{name} {mode} {model} {verifier}".strip()] = summary["headline"] | {"modes": summary["counts"]["modes"]}
     table = ["| run | " + " | ".join(label for _, label in COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
     for run, head in rows.items():
         cells = [_fmt(head.get(key)) for key, _ in COLUMNS]

@@ -39,7 +39,10 @@ class TutorialRAG:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.components = Components(settings)
-        self.verifier = Verifier(self.components.embedder.embed, settings.support_threshold)
+
+    @property
+    def verifier(self) -> Verifier:
+        return self.components.verifier  # the pipeline's own (the trained checker unless set otherwise)
 
     def retrieve(self, question: str, history=None, k: int | None = None):
         vector = self.components.embedder.embed_query(question)
@@ -81,8 +84,11 @@ class TutorialRAG:
                 scores, _ = self.verifier.support_matrix([claim], [passages[n - 1] for n in cited])
                 supported_by = [n for n, score in zip(cited, scores[0]) if score >= self.verifier.threshold]
             verified |= set(supported_by)
+            model_cited = [{"source": hits[n - 1][0].source_id, "chunk_id": hits[n - 1][0].chunk_id,
+                            "start": hits[n - 1][0].start, "end": hits[n - 1][0].end} for n in cited]
             sentences.append(AnswerSentence(text=clean, citations=cited, supported_by=supported_by,
-                                            supported=bool(supported_by), support=0.0))
+                                            supported=bool(supported_by), support=0.0, model_citations=cited,
+                                            model_cited=model_cited))
         chunks = {n: hits[n - 1][0] for n in sorted({n for s in sentences for n in s.citations})}
         citations = [Citation(n=n, source=c.source_id, title=c.title, publisher=c.publisher, published_at=c.published_at,
                               chunk_id=c.chunk_id, start=c.start, end=c.end, snippet=c.text, verified=n in verified)

@@ -52,6 +52,7 @@ class Answer:
     ttft_s: float | None = None
     closest_sources: list[Citation] = field(default_factory=list)  # shown when refused
     error: str | None = None
+    verifier: str = ""  # what checked the citations: "model" (the trained checker) or "overlap" (the fallback)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -173,11 +173,21 @@ def claim_for(sentence: str, question: str) -> Claim | None:
 
 
 class Verifier:
-    """Scores how well a passage supports a sentence, in [0, 1]."""
+    """Scores how well a passage supports a sentence, in [0, 1], and decides at ``threshold``.
 
-    def __init__(self, embed: Callable[[Sequence[str]], np.ndarray], threshold: float):
+    With a trained ``checker`` (``qa_bot.checking.SupportChecker``) the score is its
+    P(passage supports claim), with the hard ``rules`` below on top; without one it is the
+    word-overlap and embedding-similarity blend of :func:`combine` (the fallback verifier).
+    The embedding still picks each passage's best sentence, the one the UI highlights.
+    """
+
+    def __init__(self, embed: Callable[[Sequence[str]], np.ndarray], threshold: float, checker=None,
+                 rules: Sequence[str] = ("numbers",)):
         self.embed = embed
-        self.threshold = threshold
+        self.checker = checker
+        self.threshold = float(checker.threshold) if checker is not None else threshold
+        self.rules = frozenset(rules)
+        self.name = "model" if checker is not None else "overlap"
 
     def support_matrix(self, claims: Sequence[Claim], passages: Sequence[Passage]) -> tuple[np.ndarray, list[list[str]]]:
         """scores[i, j] = support of claim i by passage j; also the best passage sentence per pair."""
@@ -194,44 +204,76 @@ class Verifier:
         flat = [s for p in passages for s in p.sentences]
         vectors = self.embed(sentences + flat)
         sent_vecs, passage_vecs = vectors[: len(sentences)], vectors[len(sentences) :]
-        scores = np.zeros((len(sentences), len(passages)))
-        semantic = np.zeros_like(scores)
+        semantic = np.zeros((len(sentences), len(passages)))
         best: list[list[str]] = [[""] * len(passages) for _ in sentences]
         offsets = np.cumsum([0] + [len(p.sentences) for p in passages])
-        for i, sentence in enumerate(sentences):
+        for i in range(len(sentences)):
             sims = passage_vecs @ sent_vecs[i]
             for j, passage in enumerate(passages):
                 block = sims[offsets[j] : offsets[j + 1]]
                 k = int(np.argmax(block))
                 semantic[i, j] = float(block[k])
-                scores[i, j] = combine(claims[i], passage.text, semantic[i, j])
                 best[i][j] = passage.sentences[k]
+        pairs = [(claims[i], passages[j].text, semantic[i, j]) for i in range(len(claims)) for j in range(len(passages))]
+        scores = self._score(pairs).reshape(len(claims), len(passages))
         return scores, best, semantic
 
-    def joint_support(self, claim: Claim, passages: Sequence[Passage], semantic: np.ndarray) -> tuple[int, int, float] | None:
+    def _score(self, pairs: Sequence[tuple[Claim, str, float]]) -> np.ndarray:
+        """Support of each (claim, passage text, embedding similarity)."""
+        if self.checker is None:
+            return np.array([combine(c, text, sim) for c, text, sim in pairs], dtype=float)
+        learned = self.checker.score([(text, c.scored) for c, text, _ in pairs]) if pairs else np.zeros(0)
+        return np.array([0.0 if self._ruled_out(c, text) else float(p) for (c, text, _), p in zip(pairs, learned)])
+
+    def _ruled_out(self, claim: Claim, passage_text: str) -> bool:
+        """Hard rules kept beside the learned checker where measurement says they help."""
+        if "numbers" in self.rules and missing_numbers(claim.asserted, passage_text):
+            return True
+        if "number_words" in self.rules and missing_numbers(claim.asserted, passage_text, words=True):
+            return True
+        if "names" in self.rules and novel_terms(claim.asserted, passage_text):
+            return True
+        return bool(claim.context) and not _adds_supported_words(claim, passage_text)
+
+    def score_texts(self, passages: Sequence[str], claim: str) -> np.ndarray:
+        """Support of one free-standing claim by each passage (``qa-bot check-claims``)."""
+        c = Claim(scored=claim, asserted=claim)
+        if self.checker is not None:
+            return self._score([(c, p, 0.0) for p in passages])
+        scores, _ = self.support_matrix([c], [Passage(n=i, text=p) for i, p in enumerate(passages, start=1)])
+        return scores[0]
+
+    def joint_support(self, claim: Claim, passages: Sequence[Passage], semantic: np.ndarray,
+                      best: Sequence[str]) -> tuple[int, int, float] | None:
         """Two passages that together support a claim neither supports alone ("X said in 2018 ... and hosted Y in 2023").
 
         The sentence must split into clauses ("… said in 2018 … and hosted Herzog in 2023") whose
         names and numbers each lie wholly in one of the two passages, each passage carrying a clause
         the other cannot: a name from one article glued to a date from another is not support.
+        The pair is then scored like one passage: their two best sentences side by side.
         """
-        best: tuple[int, int, float] | None = None
         clauses = [set(novel_terms(f"x {c}", "")) | set(_numbers(c)) for c in _CLAUSE_BREAK.split(claim.asserted)]
         clauses = [c for c in clauses if c]
         if len(clauses) < 2:
             return None
+        candidates: list[tuple[int, int]] = []
         for a in range(len(passages)):
             for b in range(a + 1, len(passages)):
                 text_a, text_b = passages[a].text, passages[b].text
                 # every clause's names and numbers all in one passage, and each passage carrying a clause
                 in_a = [terms <= _held(terms, text_a) for terms in clauses]
                 in_b = [terms <= _held(terms, text_b) for terms in clauses]
-                if not all(x or y for x, y in zip(in_a, in_b)) or not any(in_a) or not any(in_b) or all(in_a) or all(in_b):
-                    continue
-                score = combine(claim, f"{text_a}\n{text_b}", float(min(semantic[a], semantic[b])))
-                if score >= self.threshold and (best is None or score > best[2]):
-                    best = (a, b, score)
-        return best
+                if all(x or y for x, y in zip(in_a, in_b)) and any(in_a) and any(in_b) and not all(in_a) and not all(in_b):
+                    candidates.append((a, b))
+        if not candidates:
+            return None
+        if self.checker is None:
+            scores = [combine(claim, f"{passages[a].text}\n{passages[b].text}", float(min(semantic[a], semantic[b])))
+                      for a, b in candidates]
+        else:
+            scores = list(self._score([(claim, f"{best[a]} {best[b]}", 0.0) for a, b in candidates]))
+        k = int(np.argmax(scores))
+        return (*candidates[k], float(scores[k])) if scores[k] >= self.threshold else None
 
 
 _CLAUSE_BREAK = re.compile(r",?\s+(?:and|but|while)\s+|,\s*(?:who|which|where|when)\s+|;\s*", re.IGNORECASE)
@@ -249,14 +291,18 @@ def combine(claim: Claim, passage_text: str, semantic: float) -> float:
         return 0.0
     words = set(tokenize(claim.scored))
     passage_words = set(tokenize(passage_text))
-    if claim.context:  # a short answer must add words of its own, and the passage must have them
-        new = set(tokenize(claim.asserted)) - set(tokenize(claim.context))
-        if not new or len(new & passage_words) < len(new) / 2:
-            return 0.0
+    if claim.context and not _adds_supported_words(claim, passage_text):
+        return 0.0
     lexical = len(words & passage_words) / len(words) if words else 0.0
     novel = novel_terms(claim.asserted, passage_text)
     score = LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * max(semantic, 0.0) - NOVEL_TERM_PENALTY * len(novel)
     return float(min(max(score, 0.0), 1.0))
+
+
+def _adds_supported_words(claim: Claim, passage_text: str) -> bool:
+    """A short answer must add words of its own to its question, and the passage must have them."""
+    new = set(tokenize(claim.asserted)) - set(tokenize(claim.context))
+    return bool(new) and len(new & set(tokenize(passage_text))) >= len(new) / 2
 
 
 NUMBER_WORDS = {
@@ -277,9 +323,16 @@ def _numbers(text: str) -> set[str]:
     return _digit_numbers(text) | {NUMBER_WORDS[w.lower()] for w in _NUMBER_WORD.findall(text)}
 
 
-def missing_numbers(sentence: str, passage_text: str) -> list[str]:
-    """Numbers stated in the sentence (as digits) that the passage never writes (as digits or words)."""
-    return sorted(_digit_numbers(sentence) - _numbers(passage_text))
+_COUNT_WORDS = frozenset(NUMBER_WORDS) - {"zero", "one", "hundred", "thousand"}  # "one of", "hundreds of" are no counts
+
+
+def missing_numbers(sentence: str, passage_text: str, words: bool = False) -> list[str]:
+    """Numbers stated in the sentence (as digits; with ``words``, also "two" … "ninety") that the
+    passage never writes (as digits or words)."""
+    stated = _digit_numbers(sentence)
+    if words:
+        stated |= {NUMBER_WORDS[w.lower()] for w in _NUMBER_WORD.findall(sentence) if w.lower() in _COUNT_WORDS}
+    return sorted(stated - _numbers(passage_text))
 
 
 def novel_terms(sentence: str, passage_text: str) -> list[str]:
@@ -333,7 +386,7 @@ def verify_and_repair(
             if j >= 0 and row[j] >= verifier.threshold:
                 supported_by = [passages[j].n]
                 repaired = True
-            elif (pair := verifier.joint_support(claim, passages, semantic_row)) is not None:
+            elif (pair := verifier.joint_support(claim, passages, semantic_row, best_row)) is not None:
                 a, b, joint = pair
                 row[a] = row[b] = joint  # each is half of the support: cite both
                 supported_by = [passages[a].n, passages[b].n]

@@ -1,4 +1,4 @@
-"""The ``qa-bot`` command line: ingest, search, stats, ask, chat, eval, ui, setup-model."""
+"""The ``qa-bot`` command line: ingest, search, stats, ask, chat, eval, check-claims, ui, setup-model."""
 
 from __future__ import annotations
 
@@ -45,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     from qa_bot.evaluation.cli import add_arguments
 
     add_arguments(p)
+
+    p = sub.add_parser("check-claims", help="check claims against source texts with the citation verifier")
+    p.add_argument("pairs", help='JSONL, one {"id", "source", "claim"} a line (a source may be a whole article)')
+    p.add_argument("--out", required=True, help='JSONL written, one {"id", "score", "supported", "passage"} a line')
+    p.add_argument("--verifier", choices=["model", "overlap"], default=None, help="default: the configured verifier")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("ui", help="open the Gradio chat")
     p.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")

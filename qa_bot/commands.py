@@ -209,3 +209,39 @@ def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
             print(components.ingestor.ingest([settings.articles_dir], metadata_path=meta, progress=True).summary())
     launch(settings)
     return 0
+
+
+def cmd_check_claims(args: argparse.Namespace, settings: Settings) -> int:
+    """Score each claim against its source with the same verifier the answers use."""
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from qa_bot.checking.claims import check_claims, read_claims, split_source
+
+    path = Path(args.pairs)
+    if not path.is_file():
+        raise UserError(f"no such file: {path}")
+    claims, errors = read_claims(path)
+    for error in errors:
+        print(f"skipped {error}", file=sys.stderr)
+    components = Components(settings.with_overrides(verifier=args.verifier))
+    verifier = components.verifier
+    if components.verifier_notice:
+        print(components.verifier_notice, file=sys.stderr)
+    count = components.embedder.tokenizer_counter()
+
+    def split(text: str) -> list[str]:
+        return split_source(text, count, settings.chunk_tokens, settings.chunk_overlap_tokens)
+
+    verdicts = check_claims(claims, split, verifier.score_texts, verifier.threshold)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    supported = 0
+    with out.open("w", encoding="utf-8") as f:
+        for verdict in tqdm(verdicts, total=len(claims), unit="claim", disable=args.quiet or len(claims) < 20):
+            supported += verdict.supported
+            f.write(json.dumps(verdict.to_dict(), ensure_ascii=False) + "\n")
+    print(f"{len(claims)} claims checked by the {verifier.name} verifier (threshold {verifier.threshold:.3f}): "
+          f"{supported} supported, {len(claims) - supported} not; {len(errors)} bad lines skipped -> {out}")
+    return 0 if claims or not errors else 1

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from functools import cached_property
 
 from qa_bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class Components:
@@ -15,6 +18,7 @@ class Components:
         self.settings = settings
         self._llm_lock = threading.Lock()
         self._llm = None
+        self.verifier_notice = ""  # set when the verifier falls back from the trained checker
 
     @cached_property
     def embedder(self):
@@ -47,6 +51,26 @@ class Components:
         from vectorstore.ingest import Ingestor
 
         return Ingestor(self.settings, self.store, self.embedder)
+
+    @cached_property
+    def verifier(self):
+        """The citation verifier: the trained support checker, or the overlap blend when it is off or unusable.
+
+        ``verifier_notice`` says why the fallback is in use, so the UI and CLI can tell the user.
+        """
+        from qa_bot.checking.model import CheckerUnavailable, SupportChecker
+        from qa_bot.citations import Verifier
+
+        s = self.settings
+        checker = None
+        if s.verifier == "model":
+            try:
+                checker = SupportChecker(s.checker_path, threads=s.threads, threshold=s.checker_threshold,
+                                         precision=s.checker_precision).load()
+            except CheckerUnavailable as exc:
+                self.verifier_notice = f"Support checker unavailable ({exc}); citations are checked by word overlap instead."
+                log.warning(self.verifier_notice)
+        return Verifier(self.embedder.embed, s.support_threshold, checker=checker, rules=s.checker_rules)
 
     def llm(self):
         """The chat model for the configured backend, or None when answering is extractive-only."""

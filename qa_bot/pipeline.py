@@ -66,7 +66,10 @@ class QABot:
     def __init__(self, settings: Settings, components: Components | None = None):
         self.settings = settings
         self.components = components or Components(settings)
-        self.verifier = Verifier(self.components.embedder.embed, settings.support_threshold)
+
+    @property
+    def verifier(self) -> Verifier:
+        return self.components.verifier
 
     # --- public API -------------------------------------------------------
     def ask(self, question: str, history: History | None = None, mode: str | None = None,
@@ -160,7 +163,11 @@ class QABot:
             yield StreamEvent("status", "The model gave no usable answer; quoting the best sources instead.")
             raw, answer.mode = self._extractive(standalone, passages), "extractive"
         yield StreamEvent("status", "Checking citations...")
-        sentences, support = verify_and_repair(raw, [p for p, _ in passages], self.verifier, standalone)
+        verifier = self.verifier
+        answer.verifier = verifier.name
+        if self.components.verifier_notice:
+            yield StreamEvent("status", self.components.verifier_notice)
+        sentences, support = verify_and_repair(raw, [p for p, _ in passages], verifier, standalone)
         supported = " ".join(s.text for s in sentences if s.supported_by)
         if not supported or not (is_yes_no_question(standalone) or answers_the_question(standalone, supported)):
             # nothing the sources back, or only a restatement of the question: refuse, whatever the model said

@@ -102,7 +102,14 @@ class Settings(BaseSettings):
     llm_concurrency: int = 1
     history_turns: int = 3
     min_relevance: float = 0.25  # best retrieved chunk must reach this to answer
-    support_threshold: float = 0.45  # sentence-vs-chunk support needed to count as cited
+    support_threshold: float = 0.45  # the overlap verifier's decision point (fallback only)
+    # overlap: word overlap + embedding similarity (default); model: the trained support checker, opt-in until it
+    # stops costing correct answers (seed set 0.70 vs 0.90 with it, docs/benchmarks.md#citation-verification)
+    verifier: Literal["model", "overlap"] = "overlap"
+    checker_path: Path | None = None  # default: the weights shipped in qa_bot/checking/weights
+    checker_threshold: float | None = None  # default: the calibrated value in the checker's manifest
+    checker_rules: list[str] = Field(default_factory=lambda: ["numbers"])  # hard rules beside the checker
+    checker_precision: Literal["auto", "fp32", "bf16"] = "auto"
     context_chunks: int = 5
 
     # --- UI ----------------------------------------------------------------

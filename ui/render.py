@@ -194,7 +194,14 @@ def _safe_url(url: str) -> str:
     return url if _SAFE_URL.match(url) else ""
 
 
-def render_citation(c: Citation, turn: int, closest: bool = False) -> str:
+def _badge_tip(support: float, verifier: str) -> str:
+    """What the badge's number is: the trained checker's probability, or the fallback's overlap score."""
+    if verifier == "model":
+        return f"support checker: P(supported) = {support:.2f}"
+    return f"word-overlap score {support:.2f} (the trained support checker was not used)"
+
+
+def render_citation(c: Citation, turn: int, closest: bool = False, verifier: str = "model") -> str:
     """One source card: [n], title, publisher, date, file and span, badge, snippet with highlight."""
     if closest:
         badge = '<span class="qa-badge qa-warn">not supporting</span>'
@@ -202,7 +209,7 @@ def render_citation(c: Citation, turn: int, closest: bool = False) -> str:
         body = esc(snippet)
         ident = f"{anchor_id(turn, c.n)}-closest"
     else:
-        badge = (f'<span class="qa-badge qa-ok" title="support {c.support:.2f}">verified ✓</span>' if c.verified
+        badge = (f'<span class="qa-badge qa-ok" title="{esc(_badge_tip(c.support, verifier))}">verified ✓</span>' if c.verified
                  else '<span class="qa-badge qa-warn">not verified</span>')
         body = highlight_snippet(c.snippet, c.highlight)
         ident = anchor_id(turn, c.n)
@@ -226,7 +233,8 @@ def _turn_sources(answer: Answer, turn: int) -> str:
         return head + '<h4>Closest sources — not supporting</h4><ol class="qa-source-list">' + cards + "</ol>"
     if not answer.citations:
         return '<p class="qa-empty">This answer cites no source.</p>'
-    return '<ol class="qa-source-list">' + "".join(render_citation(c, turn) for c in answer.citations) + "</ol>"
+    cards = "".join(render_citation(c, turn, verifier=answer.verifier or "model") for c in answer.citations)
+    return '<ol class="qa-source-list">' + cards + "</ol>"
 
 
 def render_sources(turns: Sequence[tuple[int, Answer]]) -> str:

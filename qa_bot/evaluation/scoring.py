@@ -79,7 +79,7 @@ def gold_citation_metrics(
     """Citations (after repair) and the model's own markers (before it) against the gold data.
 
     Unanswerable questions have no gold articles or evidence, so every value is None. The
-    model's markers only exist for generated answers (mode ``generative``).
+    model's markers only exist for generated answers (mode ``generative``, or the tutorial ``baseline``).
     """
     gold = M.gold_articles(record.reference_sources, (e.article_id for e in record.evidence))
     evidence = [(e.article_id, e.text) for e in record.evidence]
@@ -87,6 +87,6 @@ def gold_citation_metrics(
         gold, evidence = set(), []
     out = M.source_metrics([str(c.get("source") or "") for c in citations], gold, prefix="citation_source")
     out.update(M.span_metrics(citations, evidence))
-    model_gold = gold if mode == "generative" else set()
+    model_gold = gold if mode in ("generative", "baseline") else set()
     out.update(M.source_metrics(M.model_marker_sources(sentences), model_gold, prefix="model_marker_source"))
     return out
