@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qa_bot.answer import Answer, AnswerSentence, Citation  # noqa: E402
+from qa_bot.answer import Answer, AnswerSentence, Citation, cited_chunk  # noqa: E402
 from qa_bot.citations import Passage, Verifier, claim_for, extract_markers, is_not_found, split_answer  # noqa: E402
 from qa_bot.components import Components  # noqa: E402
 from qa_bot.history import normalise_history  # noqa: E402
@@ -84,11 +84,9 @@ class TutorialRAG:
                 scores, _ = self.verifier.support_matrix([claim], [passages[n - 1] for n in cited])
                 supported_by = [n for n, score in zip(cited, scores[0]) if score >= self.verifier.threshold]
             verified |= set(supported_by)
-            model_cited = [{"source": hits[n - 1][0].source_id, "chunk_id": hits[n - 1][0].chunk_id,
-                            "start": hits[n - 1][0].start, "end": hits[n - 1][0].end} for n in cited]
             sentences.append(AnswerSentence(text=clean, citations=cited, supported_by=supported_by,
                                             supported=bool(supported_by), support=0.0, model_citations=cited,
-                                            model_cited=model_cited))
+                                            model_cited=[cited_chunk(hits[n - 1][0]) for n in cited]))
         chunks = {n: hits[n - 1][0] for n in sorted({n for s in sentences for n in s.citations})}
         citations = [Citation(n=n, source=c.source_id, title=c.title, publisher=c.publisher, published_at=c.published_at,
                               chunk_id=c.chunk_id, start=c.start, end=c.end, snippet=c.text, verified=n in verified)

@@ -69,14 +69,18 @@ def roc_points(scores: np.ndarray, labels: np.ndarray, n: int = 21) -> list[dict
     return out
 
 
-def heldout_pairs(folders: list[Path], path: Path) -> Path:
-    from training.synthetic_pairs import make_pairs
-    from training.train_checker import heldout
+def _labels(path: Path) -> dict[str, bool]:
+    """id -> the human (or synthetic) label of each line of a labelled set."""
+    rows = (json.loads(line) for line in path.open(encoding="utf-8") if line.strip())
+    return {str(row["id"]): bool(row["supported"]) for row in rows}
 
-    with path.open("w", encoding="utf-8") as f:
-        for i, p in enumerate(q for q in make_pairs(folders) if heldout(q.article)):
-            f.write(json.dumps({"id": f"syn{i:05d}", "source": p.premise, "claim": p.claim, "supported": p.supported,
-                                "kind": p.kind}, ensure_ascii=False) + "\n")
+
+def heldout_pairs(folders: list[Path], path: Path) -> Path:
+    """The synthetic pairs of the articles the checker's training held out, as a labelled set."""
+    from training.synthetic_pairs import make_pairs
+    from training.train_checker import heldout, write_labelled_pairs
+
+    write_labelled_pairs([q for q in make_pairs(folders) if heldout(q.article)], path)
     return path
 
 
@@ -108,10 +112,7 @@ def main() -> int:
         results: dict = {"processor": _processor(), "threads": os.cpu_count(), "sets": {}}
         scored: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
         for name, path in sets.items():
-            labels = {}
-            for line in path.open(encoding="utf-8"):
-                row = json.loads(line)
-                labels[str(row["id"])] = bool(row["supported"])
+            labels = _labels(path)
             for verifier in ("overlap", "model"):
                 verdicts, seconds = run_check_claims(path, tmp_dir / f"{name}.{verifier}.jsonl", verifier, tmp_dir / "data")
                 scores = np.array([v["score"] for v in verdicts], dtype=float)
@@ -200,9 +201,11 @@ def rule_ablation(sets: dict[str, Path], threshold_grid: np.ndarray) -> dict:
     count = Embedder().tokenizer_counter()
     checker = SupportChecker(threads=os.cpu_count() or 1).load()
     per_rules: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {r: {} for r in RULE_SETS}
+    verifiers = {name: Verifier(lambda texts: np.zeros((len(texts), 1)), 0.5, checker=checker, rules=rules)
+                 for name, rules in RULE_SETS.items()}
     for name, path in sets.items():
         claims, _ = read_claims(path)
-        labels = {str(json.loads(line)["id"]): bool(json.loads(line)["supported"]) for line in path.open(encoding="utf-8")}
+        labels = _labels(path)
         y = np.array([labels[c.id] for c in claims])
         rows: dict[str, list[float]] = {r: [] for r in RULE_SETS}
         for c in claims:
@@ -210,8 +213,7 @@ def rule_ablation(sets: dict[str, Path], threshold_grid: np.ndarray) -> dict:
             text = extract_markers(c.claim, MAX_MARKER)[0] or c.claim  # as check-claims reads it
             raw = checker.score([(p, text) for p in passages])
             claim = Claim(scored=text, asserted=text)
-            for rule_name, rules in RULE_SETS.items():
-                verifier = Verifier(lambda texts: np.zeros((len(texts), 1)), 0.5, checker=checker, rules=rules)
+            for rule_name, verifier in verifiers.items():
                 kept = [0.0 if verifier._ruled_out(claim, p) else float(x) for p, x in zip(passages, raw)]
                 rows[rule_name].append(max(kept))
         for rule_name in RULE_SETS:

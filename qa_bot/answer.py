@@ -24,6 +24,11 @@ class Citation:
     url: str = ""
 
 
+def cited_chunk(chunk) -> dict:
+    """What a marker points at, as ``AnswerSentence.model_cited`` records it (any object with chunk fields)."""
+    return {"source": chunk.source_id, "chunk_id": chunk.chunk_id, "start": chunk.start, "end": chunk.end}
+
+
 @dataclass
 class AnswerSentence:
     """One sentence of the answer, with the markers it carries after repair."""

@@ -15,7 +15,7 @@ from typing import Iterator, Literal, Sequence
 import numpy as np
 
 from prompts import load_prompt, render
-from qa_bot.answer import Answer, AnswerSentence, Citation
+from qa_bot.answer import Answer, AnswerSentence, Citation, cited_chunk
 from qa_bot.citations import (
     Passage,
     Verifier,
@@ -468,8 +468,7 @@ def _number_citations(sentences: list[AnswerSentence], passages, support: dict[i
     for s in sentences:
         s.citations = [order[n] for n in s.citations]
         s.supported_by = [order[n] for n in s.supported_by if n in order]
-        s.model_cited = [{"source": by_n[n].chunk.source_id, "chunk_id": by_n[n].chunk.chunk_id,
-                          "start": by_n[n].chunk.start, "end": by_n[n].chunk.end} for n in s.model_citations if n in by_n]
+        s.model_cited = [cited_chunk(by_n[n].chunk) for n in s.model_citations if n in by_n]
     citations = []
     for old, new in order.items():
         score, best = support.get(old, (0.0, ""))

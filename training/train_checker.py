@@ -37,6 +37,14 @@ def heldout(article_id: str) -> bool:
     return int(hashlib.sha1(article_id.encode()).hexdigest(), 16) % 100 < HELDOUT_SHARE * 100
 
 
+def write_labelled_pairs(pairs: list, path: Path) -> None:
+    """Pairs in the labelled-set format ``benchmarks/verifier.py`` and ``qa-bot check-claims`` read."""
+    with path.open("w", encoding="utf-8") as f:
+        for i, p in enumerate(pairs):
+            f.write(json.dumps({"id": f"syn{i:05d}", "source": p.premise, "claim": p.claim, "supported": p.supported,
+                                "kind": p.kind, "article": p.article}, ensure_ascii=False) + "\n")
+
+
 def load_nli(path: Path, limit: int | None, caps: dict[str, int], rng: random.Random) -> list[tuple[str, str, float, str]]:
     """The labelled pairs; ``caps`` keeps a seeded sample of at most N pairs of a data set (by name prefix)."""
     rows = []
@@ -109,10 +117,7 @@ def main() -> None:
     synthetic = make_pairs(args.articles, seed=args.seed)
     train_syn = [p for p in synthetic if not heldout(p.article)]
     dev_syn = [p for p in synthetic if heldout(p.article)]
-    with (args.out / "heldout.jsonl").open("w", encoding="utf-8") as f:
-        for i, p in enumerate(dev_syn):
-            f.write(json.dumps({"id": f"syn{i:05d}", "source": p.premise, "claim": p.claim, "supported": p.supported,
-                                "kind": p.kind, "article": p.article}, ensure_ascii=False) + "\n")
+    write_labelled_pairs(dev_syn, args.out / "heldout.jsonl")
     examples = [(p, h, y) for p, h, y, _ in nli]
     examples += [(p.premise, p.claim, 1.0 if p.supported else 0.0) for p in train_syn] * args.synthetic_repeat
 
