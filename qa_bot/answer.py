@@ -55,6 +55,10 @@ class Answer:
     mode: str = "generative"
     latency_s: float = 0.0
     ttft_s: float | None = None
+    sources_s: float | None = None  # when the sources the model reads were known (shown before the answer)
+    queue_s: float = 0.0  # time spent waiting for the language model behind other questions
+    prompt_tokens: int | None = None  # the generation prompt, in the model's tokens
+    prompt_tokens_evaluated: int | None = None  # of those, the ones not reused from the model's cache
     closest_sources: list[Citation] = field(default_factory=list)  # shown when refused
     error: str | None = None
     verifier: str = ""  # what checked the citations: "model" (the trained checker) or "overlap" (the fallback)

@@ -123,12 +123,17 @@ def _answer_json(answer) -> dict:
 
 
 def _consume(events, stream: bool):
-    """Run a streamed answer; show status and tokens on stderr when streaming to a terminal."""
+    """Run a streamed answer; show status, the sources being read and tokens on stderr when streaming."""
     answer = None
     streamed = False
     for event in events:
         if event.kind == "status" and stream and event.text:
             print(f"… {event.text}", file=sys.stderr, flush=True)
+        elif event.kind == "sources" and stream:
+            print("Reading:", file=sys.stderr)
+            for c in event.sources:
+                print(f"  [{c.n}] {c.title} — {c.publisher or '?'}, {c.published_at or 'undated'} — {c.source}",
+                      file=sys.stderr, flush=True)
         elif event.kind == "token" and stream:
             print(event.text, end="", file=sys.stderr, flush=True)
             streamed = True

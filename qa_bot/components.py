@@ -6,6 +6,7 @@ import logging
 import threading
 from functools import cached_property
 
+from qa_bot.queueing import GenerationQueue
 from qa_bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,8 @@ class Components:
         self.settings = settings
         self._llm_lock = threading.Lock()
         self._llm = None
+        # the line questions wait in for the language model (llm_concurrency answers at a time)
+        self.generation_queue = GenerationQueue(settings.llm_concurrency)
         self.verifier_notice = ""  # set when the verifier falls back from the trained checker
 
     @cached_property

@@ -28,11 +28,14 @@ class LlamaCppChat(BaseChatModel):
     model_path: str
     n_ctx: int = 4096
     n_threads: int = 2
+    n_batch: int = 512
+    flash_attn: bool = False
     max_tokens: int = 256
     temperature: float = 0.0
     _llama: Any = PrivateAttr(default=None)
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
     _load_lock: Any = PrivateAttr(default_factory=threading.Lock)
+    _prompt: tuple[int, int] = PrivateAttr(default=(0, 0))  # (prompt tokens, of which reused from the cache)
 
     @property
     def _llm_type(self) -> str:
@@ -45,13 +48,46 @@ class LlamaCppChat(BaseChatModel):
                 return
             from llama_cpp import Llama
 
-            self._llama = Llama(
+            llama = Llama(
                 model_path=self.model_path,
                 n_ctx=self.n_ctx,
                 n_threads=self.n_threads,
                 n_threads_batch=self.n_threads,
+                n_batch=self.n_batch,
+                n_ubatch=self.n_batch,
+                flash_attn=self.flash_attn,
                 verbose=False,
             )
+            self._llama = self._count_prompts(llama)
+
+    def _count_prompts(self, llama: Any) -> Any:
+        """Record each prompt's length and how much of it the KV cache already held.
+
+        llama.cpp keeps the previous prompt's tokens in its cache and evaluates only what
+        follows the longest common prefix (the fixed system prompt, at least); this reads
+        that prefix the same way, so answers can report the prompt tokens really evaluated.
+        """
+        generate = llama.generate
+
+        def counted(tokens, *args, **kwargs):
+            tokens = list(tokens)
+            held = llama._input_ids[: llama.n_tokens].tolist()
+            reused = next((i for i, (a, b) in enumerate(zip(held, tokens)) if a != b), min(len(held), len(tokens)))
+            self._prompt = (len(tokens), min(reused, len(tokens) - 1))
+            return generate(tokens, *args, **kwargs)
+
+        llama.generate = counted
+        return llama
+
+    def warm_up(self) -> None:
+        """Load the model and put the fixed system prompt in its cache, so the first answer pays neither."""
+        from prompts import load_prompt
+
+        self.load()
+        with self._lock:
+            self._llama.create_chat_completion(
+                messages=[{"role": "system", "content": load_prompt("system")}, {"role": "user", "content": "Hello"}],
+                max_tokens=1, temperature=0.0)
 
     def _payload(self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any) -> dict:
         return dict(
@@ -68,13 +104,19 @@ class LlamaCppChat(BaseChatModel):
     def _stream(self, messages, stop=None, run_manager: CallbackManagerForLLMRun | None = None, **kwargs) -> Iterator[ChatGenerationChunk]:
         self.load()
         with self._lock:  # one llama.cpp context serves one generation at a time
+            generated = 0
             for part in self._llama.create_chat_completion(stream=True, **self._payload(messages, stop, **kwargs)):
                 delta = part["choices"][0]["delta"].get("content")
                 if delta:
+                    generated += 1  # a delta is one token, except where llama.cpp holds back a partial stop word
                     chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
                     if run_manager:
                         run_manager.on_llm_new_token(delta, chunk=chunk)
                     yield chunk
+            prompt, reused = self._prompt
+        usage = {"input_tokens": prompt, "output_tokens": generated, "total_tokens": prompt + generated,
+                 "input_token_details": {"cache_read": reused}}
+        yield ChatGenerationChunk(message=AIMessageChunk(content="", usage_metadata=usage))
 
 
 def make_chat_model(settings: Settings) -> BaseChatModel | None:
@@ -86,7 +128,9 @@ def make_chat_model(settings: Settings) -> BaseChatModel | None:
             return LlamaCppChat(
                 model_path=str(resolve_model_path(settings)),
                 n_ctx=settings.llm_context,
-                n_threads=settings.threads,
+                n_threads=settings.llm_threads or settings.threads,
+                n_batch=settings.llm_batch,
+                flash_attn=settings.llm_flash_attn,
                 max_tokens=settings.llm_max_tokens,
                 temperature=settings.llm_temperature,
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Iterator, Literal, Sequence
 
 import numpy as np
@@ -30,6 +30,7 @@ from qa_bot.citations import (
 from qa_bot.components import Components
 from qa_bot.figures import Figure, answer_names_the_count, counted_phrase, distinct_values, figure_sentences, find_figures
 from qa_bot.history import History, normalise_history
+from qa_bot.queueing import describe_place
 from qa_bot.injection import looks_like_order, strip_orders
 from qa_bot.settings import Settings
 from vectorstore.bm25 import tokenize
@@ -38,7 +39,6 @@ from vectorstore.documents import ScoredChunk
 from vectorstore.retrieval import SearchFilters, index_text
 
 MAX_QUESTION_CHARS = 2000
-PASSAGE_WORDS = 70  # words of each source shown to the model (its best sentences)
 MIN_WINDOW_WORDS = 15  # room left in a source's budget worth filling with part of a long sentence
 EXTRACTIVE_SENTENCES = 2
 FIGURE_CHUNKS = 20  # chunks searched for the figures a "how many" question asks about
@@ -55,9 +55,16 @@ class QuestionError(ValueError):
 
 @dataclass
 class StreamEvent:
-    kind: Literal["status", "token", "answer"]
+    """What the pipeline reports while it works.
+
+    ``sources``: the passages the answer will be written from (numbered as the model sees
+    them, not yet verified), sent as soon as retrieval is done so they can be shown at once.
+    """
+
+    kind: Literal["status", "sources", "token", "answer"]
     text: str = ""
     answer: Answer | None = None
+    sources: list[Citation] = field(default_factory=list)
 
 
 class QABot:
@@ -99,20 +106,20 @@ class QABot:
             return
         mode = mode or self.settings.mode
         llm = None
-        if mode == "generative":
-            if not self.components.llm_loaded():
-                yield StreamEvent("status", "Loading the language model...")
-            try:
-                llm = self.components.llm()
-            except Exception as exc:  # missing model or backend: answer extractively, say why
-                yield StreamEvent("status", f"Language model unavailable ({exc}); answering extractively.")
+        if mode == "generative" and turns:  # the follow-up is rewritten by the model before searching
+            llm = yield from self._language_model()
             if llm is None:
                 mode = "extractive"
 
         standalone = asked
         if turns:
             yield StreamEvent("status", "Understanding the follow-up...")
-            standalone = self.standalone_question(asked, turns, use_llm=llm is not None)
+            if llm is not None:
+                with self.components.generation_queue.join() as ticket:
+                    yield from self._wait_for_model(ticket)
+                    standalone = self.standalone_question(asked, turns, use_llm=True)
+            else:
+                standalone = self.standalone_question(asked, turns, use_llm=False)
         parts = split_question(standalone)
         if len(parts) == 1:
             yield from self._answer_one(question, standalone, turns, llm, mode, k, filters, t0)
@@ -141,22 +148,21 @@ class QABot:
             yield from self._finish_refusal(answer, retrieved, t0)
             return
         passages = self._passages(retrieved[: self.settings.context_chunks])
+        answer.sources_s = time.perf_counter() - t0
+        yield StreamEvent("sources", sources=[_citation(p.n, scored, verified=False) for p, scored in passages])
         figures = self._figures(standalone, filters)
         if len(distinct_values(figures)) > 1:  # the articles disagree (or the count changed): say who says what, when
             yield from self._finish_with_figures(answer, standalone, passages, figures, t0)
             return
+        if mode == "generative" and llm is None:
+            llm = yield from self._language_model()
+            if llm is None:
+                mode = answer.mode = "extractive"
         if mode == "extractive":
             raw = self._extractive(standalone, passages)
             answer.ttft_s = time.perf_counter() - t0
         else:
-            yield StreamEvent("status", "Writing the answer...")
-            raw_parts: list[str] = []
-            for token in self._generate(llm, standalone, turns, passages):
-                if answer.ttft_s is None:
-                    answer.ttft_s = time.perf_counter() - t0
-                raw_parts.append(token)
-                yield StreamEvent("token", token)
-            raw = "".join(raw_parts)
+            raw = yield from self._write(llm, standalone, turns, passages, answer, t0)
         bylines = " ".join(p.byline for p, _ in passages)
         if mode == "generative" and not has_claims(raw, standalone, bylines) and not is_not_found(raw):
             # The model produced no statement at all (empty, or only markers): fall back to extraction.
@@ -184,6 +190,49 @@ class QABot:
         answer.answer = render_answer(answer.sentences)
         answer.latency_s = time.perf_counter() - t0
         yield StreamEvent("answer", answer=answer)
+
+    # --- the language model ----------------------------------------------------
+    def _language_model(self) -> Iterator[StreamEvent]:
+        """Load the chat model if needed (saying so); returns it, or None when it cannot be used."""
+        if not self.components.llm_loaded():
+            yield StreamEvent("status", "Loading the language model...")
+        try:
+            return self.components.llm()
+        except Exception as exc:  # missing model or backend: answer extractively, say why
+            yield StreamEvent("status", f"Language model unavailable ({exc}); answering extractively.")
+            return None
+
+    def _wait_for_model(self, ticket) -> Iterator[StreamEvent]:
+        """Tell the user their place in line while other questions are being answered."""
+        for place in ticket.wait():
+            yield StreamEvent("status", describe_place(place))
+
+    def _write(self, llm, question: str, turns: list[tuple[str, str]], passages, answer: Answer,
+               t0: float) -> Iterator[StreamEvent]:
+        """Stream the model's answer (after waiting for its turn); returns the raw text.
+
+        Records on ``answer`` the time to first token, the time spent queueing and the prompt's
+        size in tokens (all of it, and the part the model's cache did not already hold).
+        """
+        queued = time.perf_counter()
+        with self.components.generation_queue.join() as ticket:
+            yield from self._wait_for_model(ticket)
+            answer.queue_s = time.perf_counter() - queued
+            yield StreamEvent("status", "Writing the answer...")
+            parts: list[str] = []
+            for chunk in self._generate(llm, question, turns, passages):
+                usage = getattr(chunk, "usage_metadata", None)
+                if usage:
+                    answer.prompt_tokens = usage.get("input_tokens")
+                    cached = (usage.get("input_token_details") or {}).get("cache_read")
+                    answer.prompt_tokens_evaluated = None if cached is None else answer.prompt_tokens - cached
+                if not chunk.content:
+                    continue
+                if answer.ttft_s is None:
+                    answer.ttft_s = time.perf_counter() - t0
+                parts.append(str(chunk.content))
+                yield StreamEvent("token", str(chunk.content))
+        return "".join(parts)
 
     # --- steps --------------------------------------------------------------
     def standalone_question(self, question: str, turns: list[tuple[str, str]], use_llm: bool = True) -> str:
@@ -241,7 +290,7 @@ class QABot:
         for passage, scored in passages:
             c = scored.chunk
             shown = [s for s in passage.sentences if not looks_like_order(s)] or ["(no usable text)"]
-            excerpt = self._best_sentences(question, shown, PASSAGE_WORDS)
+            excerpt = self._best_sentences(question, shown, self.settings.passage_words)
             date = f", {c.published_at[:10]}" if c.published_at else ", undated"
             blocks.append(render("source", n=passage.n, title=c.title or c.source_id, publisher=c.publisher or c.source_id,
                                  date=date, text=excerpt))
@@ -274,7 +323,7 @@ class QABot:
         lexical = np.array([len(q_words & set(tokenize(s))) / (len(q_words) or 1) for s in sentences])
         return 0.6 * semantic + 0.4 * lexical
 
-    def _generate(self, llm, question: str, turns: list[tuple[str, str]], passages) -> Iterator[str]:
+    def _generate(self, llm, question: str, turns: list[tuple[str, str]], passages) -> Iterator:
         from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
         messages = [SystemMessage(load_prompt("system"))]
@@ -282,9 +331,7 @@ class QABot:
             messages += [HumanMessage(user[:500]), AIMessage(_strip_markers(assistant)[:500])]
         hint = _hint(question)
         messages.append(HumanMessage(render("answer", sources=self._source_block(question, passages), question=question, hint=hint)))
-        for chunk in llm.stream(messages):
-            if chunk.content:
-                yield str(chunk.content)
+        yield from llm.stream(messages)
 
     def _extractive(self, question: str, passages: Sequence[tuple[Passage, ScoredChunk]]) -> str:
         """The best-matching sentences of the retrieved chunks, each cited (no LLM)."""

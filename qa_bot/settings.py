@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     openai_model: str = "gpt-4o-mini"
     openai_api_key: str = "not-needed"
     llm_concurrency: int = 1
+    llm_threads: int | None = None  # llama.cpp threads; default: threads (the machine's cores)
+    llm_batch: int = 512  # llama.cpp prompt batch (n_batch = n_ubatch)
+    llm_flash_attn: bool = False
     history_turns: int = 3
     min_relevance: float = 0.25  # best retrieved chunk must reach this to answer
     support_threshold: float = 0.45  # the overlap verifier's decision point (fallback only)
@@ -111,12 +114,16 @@ class Settings(BaseSettings):
     checker_rules: list[str] = Field(default_factory=lambda: ["numbers"])  # hard rules beside the checker
     checker_precision: Literal["auto", "fp32", "bf16"] = "auto"
     context_chunks: int = 5
+    passage_words: int = 70  # words of each source shown to the model (its sentences closest to the question)
 
     # --- UI ----------------------------------------------------------------
     ui_host: str = "127.0.0.1"
     ui_port: int = 7860
     ui_auth: str | None = None  # "user:password"
     ui_max_upload_mb: float = 20.0
+    # questions handled at once: each is searched and its sources shown at once; generation then waits its
+    # turn in the model's line (llm_concurrency at a time), and the chat shows the place and an estimate
+    ui_concurrency: int = 8
 
     @model_validator(mode="after")
     def _fill_paths(self) -> "Settings":

@@ -108,6 +108,17 @@ class QAApp:
         self.uploads = settings.data_dir / "uploads"
         self._ingest_lock = threading.Lock()
 
+    def warm_up(self) -> None:
+        """Load the embedder, the keyword index and the language model before the first question needs them."""
+        try:
+            self.components.retriever.search("warm up", k=1)
+            if self.default_mode() == "generative":
+                model = self.components.llm()
+                if hasattr(model, "warm_up"):
+                    model.warm_up()
+        except Exception as exc:  # the first question will meet the same problem and say so
+            log.warning("warm-up failed: %s", exc)
+
     # --- chat ---------------------------------------------------------------------
     def default_mode(self) -> str:
         return "extractive" if self.settings.llm_backend == "none" else self.settings.mode
@@ -151,7 +162,10 @@ class QAApp:
             events = self.bot.ask_stream(question, conv.turns, mode=self._mode(mode), k=self._k(k),
                                          filters=make_filters(publisher, date_from, date_to))
             for event in events:
-                if event.kind == "status":
+                if event.kind == "sources":  # shown at once, while the answer is being written
+                    sources_html = render.render_sources(conv.answers, render.Reading(turn, question, event.sources))
+                    yield update(render.render_streaming(status, draft, notes))
+                elif event.kind == "status":
                     if not event.text:
                         continue
                     if event.text.startswith("Language model unavailable"):
@@ -169,11 +183,14 @@ class QAApp:
                     return
             yield update(render.render_chat_error("the bot returned no answer"))
         except (QuestionError, UserInputError) as exc:
+            sources_html = render.render_sources(conv.answers)  # no answer: drop the sources being read
             yield update(render.render_chat_error(_sentence(str(exc))))
         except ValueError as exc:  # e.g. a malformed history turn
+            sources_html = render.render_sources(conv.answers)
             yield update(render.render_chat_error(_sentence(str(exc))))
         except Exception as exc:  # never show a traceback in the page
             log.exception("answering %r failed", question[:200])
+            sources_html = render.render_sources(conv.answers)
             yield update(render.render_chat_error(f"something went wrong while answering ({type(exc).__name__}: {exc})"))
 
     def new_conversation(self) -> tuple:
@@ -373,7 +390,8 @@ def build_app(settings: Settings, bot: "QABot | None" = None) -> "gr.Blocks":
             [question.submit, send.click], app.chat,
             inputs=[question, mode, k, publisher, date_from, date_to, conv],
             outputs=[chatbot, sources, question, conv],
-            api_name="chat", concurrency_id="answer", show_progress="minimal",
+            api_name="chat", concurrency_id="answer", concurrency_limit=max(1, settings.ui_concurrency),
+            show_progress="minimal",
         )
         new_chat.click(app.new_conversation, None, [chatbot, sources, question, conv], queue=False,
                        cancels=[chat_event], api_visibility="private")
@@ -471,6 +489,7 @@ def launch(settings: Settings, bot: "QABot | None" = None, block: bool = True) -
 
     configure_offline_runtime(settings)
     demo = build_app(settings, bot)
+    threading.Thread(target=demo.qa_app.warm_up, name="warm-up", daemon=True).start()
     kwargs = launch_kwargs(settings)
     _, local_url, _ = demo.launch(prevent_thread_lock=True, **kwargs)
     print(f"qa-bot UI: {local_url}" + (" (basic auth on)" if kwargs["auth"] else ""), flush=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from qa_bot.answer import Answer, AnswerSentence, Citation
@@ -53,6 +54,8 @@ mark.qa-hl { background: #fde68a; color: #111827; padding: 0 .1em; border-radius
 .qa-badge { font-size: .78em; padding: .05em .5em; border-radius: 999px; white-space: nowrap; }
 .qa-badge.qa-ok { background: #dcfce7; color: #166534; }
 .qa-badge.qa-warn { background: #fef3c7; color: #92400e; }
+.qa-badge.qa-reading { background: #e0e7ff; color: #3730a3; }
+.qa-pending .qa-snippet { max-height: 9em; overflow: hidden; }
 .qa-closest { border-style: dashed; opacity: .9; }
 .qa-refused-head { color: #b45309; font-weight: 600; }
 .qa-earlier { margin-top: .8em; }
@@ -201,13 +204,19 @@ def _badge_tip(support: float, verifier: str) -> str:
     return f"word-overlap score {support:.2f} (the trained support checker was not used)"
 
 
-def render_citation(c: Citation, turn: int, closest: bool = False, verifier: str = "model") -> str:
-    """One source card: [n], title, publisher, date, file and span, badge, snippet with highlight."""
-    if closest:
-        badge = '<span class="qa-badge qa-warn">not supporting</span>'
+def render_citation(c: Citation, turn: int, closest: bool = False, verifier: str = "model",
+                    reading: bool = False) -> str:
+    """One source card: [n], title, publisher, date, file and span, badge, snippet with highlight.
+
+    ``closest``: a source shown beside a refusal; ``reading``: a source the model is reading now,
+    before its answer (and so before any check).
+    """
+    if closest or reading:
+        badge = ('<span class="qa-badge qa-reading">being read</span>' if reading
+                 else '<span class="qa-badge qa-warn">not supporting</span>')
         snippet = c.snippet if len(c.snippet) <= SNIPPET_PREVIEW_CHARS else c.snippet[:SNIPPET_PREVIEW_CHARS].rstrip() + " …"
         body = esc(snippet)
-        ident = f"{anchor_id(turn, c.n)}-closest"
+        ident = f"{anchor_id(turn, c.n)}-{'reading' if reading else 'closest'}"
     else:
         badge = (f'<span class="qa-badge qa-ok" title="{esc(_badge_tip(c.support, verifier))}">verified ✓</span>' if c.verified
                  else '<span class="qa-badge qa-warn">not verified</span>')
@@ -217,7 +226,7 @@ def render_citation(c: Citation, turn: int, closest: bool = False, verifier: str
     link = f' · <a href="{esc(url)}" target="_blank" rel="noopener noreferrer">link</a>' if url else ""
     meta = (f'{esc(c.publisher or "unknown publisher")} · {esc(c.published_at or "undated")} · '
             f'<code>{esc(c.source)}</code> chars {int(c.start)}–{int(c.end)}{link} · {badge}')
-    cls = "qa-source qa-closest" if closest else "qa-source"
+    cls = "qa-source qa-closest" if closest else "qa-source qa-pending" if reading else "qa-source"
     return (f'<li id="{esc(ident)}" class="{cls}">'
             f'<div class="qa-source-title">[{int(c.n)}] {esc(c.title or c.source)}</div>'
             f'<div class="qa-source-meta">{meta}</div>'
@@ -237,20 +246,43 @@ def _turn_sources(answer: Answer, turn: int) -> str:
     return '<ol class="qa-source-list">' + cards + "</ol>"
 
 
-def render_sources(turns: Sequence[tuple[int, Answer]]) -> str:
-    """The source panel for a conversation: the latest answer's sources, earlier ones collapsed."""
+def render_sources(turns: Sequence[tuple[int, Answer]], reading: "Reading | None" = None) -> str:
+    """The source panel for a conversation: the latest answer's sources, earlier ones collapsed.
+
+    With ``reading``, the newest entry is the question being answered now and the sources its
+    answer is being written from; every finished answer is then an earlier one.
+    """
     turns = [(t, a) for t, a in turns if not a.error]
-    if not turns:
+    if not turns and reading is None:
         return empty_sources()
-    latest_turn, latest = turns[-1]
-    parts = [f'<div class="qa-sources" data-turn="{int(latest_turn)}"><h3>Sources</h3>'
-             f'<p class="qa-q">for “{esc(latest.question)}”</p>{_turn_sources(latest, latest_turn)}']
-    for turn, answer in reversed(turns[:-1]):
+    if reading is not None:
+        count = len(reading.sources)
+        cards = "".join(render_citation(c, reading.turn, reading=True) for c in reading.sources)
+        parts = [f'<div class="qa-sources" data-turn="{int(reading.turn)}" data-state="reading"><h3>Sources</h3>'
+                 f'<p class="qa-q">for “{esc(reading.question)}” — reading {count} source{"s" if count != 1 else ""}; '
+                 f'each is checked against the answer when it is written</p>'
+                 f'<ol class="qa-source-list">{cards}</ol>']
+        earlier = turns
+    else:
+        latest_turn, latest = turns[-1]
+        parts = [f'<div class="qa-sources" data-turn="{int(latest_turn)}" data-state="answered"><h3>Sources</h3>'
+                 f'<p class="qa-q">for “{esc(latest.question)}”</p>{_turn_sources(latest, latest_turn)}']
+        earlier = turns[:-1]
+    for turn, answer in reversed(earlier):
         count = len(answer.closest_sources if answer.refused else answer.citations)
         parts.append(f'<details class="qa-earlier"><summary>Earlier: “{esc(answer.question)}” '
                      f'({count} source{"s" if count != 1 else ""})</summary>{_turn_sources(answer, turn)}</details>')
     parts.append("</div>")
     return "".join(parts)
+
+
+@dataclass
+class Reading:
+    """The question being answered now and the sources its answer is being written from."""
+
+    turn: int
+    question: str
+    sources: Sequence[Citation]
 
 
 def empty_sources() -> str:
