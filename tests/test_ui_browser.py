@@ -295,3 +295,40 @@ def test_mobile_layout_screenshot(browser, server, log):
         assert log["dialogs"] == [] and log["errors"] == []
     finally:
         context.close()
+
+
+SOURCES_FIRST_QUESTIONS = [
+    "What did Herzog tell NATO about Iran?",
+    "When did NATO accept Israel's official representative?",
+    "Who said NATO's security guarantee does not apply to Israel?",
+]
+
+
+def test_sources_are_on_screen_before_the_answer_is_written(browser, server, log):
+    """Issue 11: the source panel fills as soon as retrieval is done; p50 time to sources <= 1 s."""
+    from playwright.sync_api import expect
+
+    context, page = _open(browser, server["url"], 1280, 900, log)
+    try:
+        set_mode(page, "generative")
+        done = page.locator("#qa-chat .qa-meta")
+        waits = []
+        for turn, question in enumerate(SOURCES_FIRST_QUESTIONS, start=1):
+            reading = page.locator(f'#qa-sources .qa-sources[data-state="reading"][data-turn="{turn}"]')
+            page.locator("#qa-question textarea").fill(question)
+            t0 = time.perf_counter()
+            page.locator("#qa-send").click()
+            reading.wait_for(state="attached", timeout=FAST_TIMEOUT_MS)
+            waits.append(time.perf_counter() - t0)
+            assert done.count() == turn - 1, "the answer was finished before its sources were shown"
+            expect(reading.locator("li.qa-source .qa-badge.qa-reading").first).to_have_text("being read")
+            if turn == 1:
+                shot(page, "ui-chat-sources-first.png")
+            expect(done).to_have_count(turn, timeout=GENERATIVE_TIMEOUT_MS)
+            expect(page.locator(f'#qa-sources .qa-sources[data-state="answered"][data-turn="{turn}"]')).to_be_attached()
+        waits.sort()
+        print(f"time to sources on screen: {[round(w, 2) for w in waits]} s")
+        assert waits[len(waits) // 2] <= 1.0, f"time to sources p50 {waits[len(waits) // 2]:.2f} s is over 1 s"
+        assert log["errors"] == []
+    finally:
+        context.close()
