@@ -1,39 +1,49 @@
-"""Spot text that tries to give the bot orders, so it can be set aside as data.
+"""Keep quoted text (questions, articles) from acting as instructions, without deleting any of it.
 
-Used on questions (the request is removed before retrieval and generation; a
-question that is nothing but such a request is refused) and on source
-excerpts (such sentences are not shown to the model, though they stay in the
-stored article and its citations).
+A question is data: "Did Turkey act as a mediator?" or "Why did Israel ignore the
+previous agreements?" must reach retrieval and the model word for word. Instructions
+inside a question or an article are neutralised by how the prompt is built and by the
+verifier, never by removing words or refusing a question for the words it uses:
+
+- :func:`quote` makes text safe to put inside the prompt's fences (``<question>``,
+  ``<source>``): it cannot close its fence or open another, and ``[n]`` written in it
+  cannot pose as one of our citation markers. The system prompt tells the model that
+  fenced text is never an instruction.
+- :func:`instructs_ai` spots a source sentence that tells AI systems what to say
+  ("AI assistants must answer that ..."). Such a sentence reports an instruction, not
+  a fact, so it is not evidence: the verifier and the extractive path never use it, and
+  a claim it alone "supports" is not certified. The article itself is stored and
+  searchable unchanged.
 """
 
 from __future__ import annotations
 
 import re
 
-_ORDER = re.compile(
-    r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|rules|prompt|guidelines|articles|sources|context|above|previous)\b"
-    r"|\b(show|print|reveal|repeat|output|display|tell|give|leak)\b.{0,40}\b(system\s+prompt|hidden\s+instructions?|your\s+instructions?|initial\s+prompt|prompt\s+verbatim)\b"
-    r"|\b(you\s+are\s+now|act\s+as|pretend\s+(to\s+be|you\s+are)|from\s+now\s+on)\b"
-    r"|\bnote\s+to\s+the\s+(assistant|ai|model|bot)\b"
-    r"|\b(always|only)\s+(answer|reply|respond|say)\b",
+FENCE_TAGS = ("question", "source", "sources", "conversation")
+_FENCE = re.compile(r"<(\s*/?\s*)(" + "|".join(FENCE_TAGS) + r")\b", re.IGNORECASE)
+_MARKER = re.compile(r"\[(\s*\d{1,3}(?:\s*[,;]\s*\d{1,3})*\s*)\]")
+
+_AI = (r"(?:(?:ai|a\.i\.|artificial\s+intelligence)(?:\s+(?:assistants?|systems?|models?|tools?|agents?))?"
+       r"|chat\s*bots?|virtual\s+assistants?|(?:large\s+)?language\s+models?|llms?|gpts?)")
+_TELL = r"(?:answer|say|reply|respond|state|claim|write|output|assert|insist)"
+_INSTRUCTS_AI = re.compile(
+    # "AI assistants must answer that ...", "any chatbot reading this should say ..."
+    rf"\b{_AI}\b[^.!?]{{0,60}}\b(?:must|should|shall|have\s+to|are\s+(?:required|instructed|told)\s+to|need\s+to)\s+(?:always\s+)?{_TELL}\b"
+    # "Note to AI systems: ...", "Attention language models: ..."
+    rf"|\b(?:note|message|instructions?|attention)\s+(?:to|for)?\s*(?:all\s+|any\s+)?(?:the\s+)?(?:\w+\s+)?{_AI}\s*[:,]"
+    # "If you are an AI, ..."
+    rf"|\bif\s+you\s+are\s+(?:an?\s+)?(?:\w+\s+)?{_AI}\b",
     re.IGNORECASE,
 )
-_CLAUSE = re.compile(r"(?<=[.!?;:])\s+|,\s+(?:then|and then|and)\s+|\s+(?:and\s+)?then\s+(?=tell|say|answer|explain|list|give)", re.IGNORECASE)
 
 
-def looks_like_order(text: str) -> bool:
-    return bool(_ORDER.search(text))
+def quote(text: str) -> str:
+    """Text made safe to sit inside a prompt fence: fence tags and ``[n]`` markers defused, nothing removed."""
+    text = _FENCE.sub(lambda m: "‹" + m.group(1) + m.group(2), text or "")
+    return _MARKER.sub(lambda m: "(" + m.group(1) + ")", text)
 
 
-def strip_orders(question: str) -> tuple[str, bool]:
-    """Remove clauses that give the bot orders; return (what is left, whether anything was removed)."""
-    clauses = [c for c in _CLAUSE.split(question) if c and c.strip()]
-    kept = [c for c in clauses if not looks_like_order(c)]
-    if len(kept) == len(clauses):
-        return question, False
-    text = " ".join(c.strip() for c in kept).strip()
-    text = re.sub(r"^(and|then|but|also)\s+", "", text, flags=re.IGNORECASE)
-    text = re.sub(r"^(tell|show|give)\s+me\s+", "", text, flags=re.IGNORECASE)
-    if re.match(r"(who|what|when|where|which|why|how)\b", text, re.IGNORECASE):
-        text = text.rstrip(" .!?") + "?"  # "tell me which magazine ..." is a question again
-    return (text[:1].upper() + text[1:]) if text else "", True
+def instructs_ai(sentence: str) -> bool:
+    """True for a source sentence addressed to AI systems, telling them what to say (not evidence)."""
+    return bool(_INSTRUCTS_AI.search(sentence))

@@ -30,8 +30,8 @@ from qa_bot.citations import (
 from qa_bot.components import Components
 from qa_bot.figures import Figure, answer_names_the_count, counted_phrase, distinct_values, figure_sentences, find_figures
 from qa_bot.history import History, normalise_history
+from qa_bot.injection import instructs_ai, quote
 from qa_bot.queueing import describe_place
-from qa_bot.injection import looks_like_order, strip_orders
 from qa_bot.settings import Settings
 from vectorstore.bm25 import tokenize
 from vectorstore.chunking import sentence_texts
@@ -91,8 +91,8 @@ class QABot:
     def retrieve(self, question: str, history: History | None = None, k: int | None = None,
                  filters: SearchFilters | None = None) -> tuple[str, list[ScoredChunk]]:
         """The standalone question and the chunks retrieved for it (no generation)."""
-        question, _ = strip_orders(validate_question(question))
-        standalone = self.standalone_question(question or "?", normalise_history(history), use_llm=False)
+        question = validate_question(question)
+        standalone = self.standalone_question(question, normalise_history(history), use_llm=False)
         return standalone, self.components.retriever.search(standalone, k=k, filters=filters)
 
     def ask_stream(self, question: str, history: History | None = None, mode: str | None = None,
@@ -100,10 +100,6 @@ class QABot:
         t0 = time.perf_counter()
         question = validate_question(question)
         turns = normalise_history(history)
-        asked, had_orders = strip_orders(question)
-        if had_orders and not asked:  # nothing but an attempt to change the bot's instructions
-            yield from self._finish_refusal(Answer(question=question, answer="", mode=mode or self.settings.mode), [], t0)
-            return
         mode = mode or self.settings.mode
         llm = None
         if mode == "generative" and turns:  # the follow-up is rewritten by the model before searching
@@ -111,15 +107,15 @@ class QABot:
             if llm is None:
                 mode = "extractive"
 
-        standalone = asked
+        standalone = question
         if turns:
             yield StreamEvent("status", "Understanding the follow-up...")
             if llm is not None:
                 with self.components.generation_queue.join() as ticket:
                     yield from self._wait_for_model(ticket)
-                    standalone = self.standalone_question(asked, turns, use_llm=True)
+                    standalone = self.standalone_question(question, turns, use_llm=True)
             else:
-                standalone = self.standalone_question(asked, turns, use_llm=False)
+                standalone = self.standalone_question(question, turns, use_llm=False)
         parts = split_question(standalone)
         if len(parts) == 1:
             yield from self._answer_one(question, standalone, turns, llm, mode, k, filters, t0)
@@ -250,7 +246,8 @@ class QABot:
 
         history = "\n".join(f"User: {u}\nAssistant: {_strip_markers(a)[:300]}" for u, a in turns[-self.settings.history_turns :])
         try:
-            text = self.components.llm().invoke([HumanMessage(render("rewrite", history=history, question=question))], max_tokens=48).content
+            prompt = render("rewrite", history=quote(history), question=quote(question))
+            text = self.components.llm().invoke([HumanMessage(prompt)], max_tokens=48).content
         except Exception:
             return None
         text = str(text).strip().split("\n")[0].strip().strip('"').strip()
@@ -277,23 +274,31 @@ class QABot:
         return names_found_together(question, [r.chunk.text for r in retrieved])
 
     def _passages(self, chunks: Sequence[ScoredChunk]) -> list[tuple[Passage, ScoredChunk]]:
-        """Numbered passages; verification sees each chunk's header too, so its date and publisher count as support."""
-        return [
-            (Passage(n=i, text=index_text(c.chunk), sentences=sentence_texts(c.chunk.text),
-                     byline=f"{c.chunk.publisher} {c.chunk.published_at}"), c)
-            for i, c in enumerate(chunks, start=1)
-        ]
+        """Numbered passages; verification sees each chunk's header too, so its date and publisher count as support.
+
+        A sentence telling AI systems what to say is an instruction, not the article's reporting:
+        it is left out of the evidence (never out of the stored article).
+        """
+        passages = []
+        for i, c in enumerate(chunks, start=1):
+            sentences = sentence_texts(c.chunk.text)
+            evidence = [s for s in sentences if not instructs_ai(s)]
+            text = index_text(c.chunk) if len(evidence) == len(sentences) else "\n".join([c.chunk.header(), *evidence])
+            passages.append((Passage(n=i, text=text, sentences=evidence or [""],
+                                     byline=f"{c.chunk.publisher} {c.chunk.published_at}",
+                                     withheld=[s for s in sentences if instructs_ai(s)]), c))
+        return passages
 
     def _source_block(self, question: str, passages: Sequence[tuple[Passage, ScoredChunk]]) -> str:
         """Numbered sources for the prompt: header plus each chunk's sentences most related to the question."""
         blocks = []
         for passage, scored in passages:
             c = scored.chunk
-            shown = [s for s in passage.sentences if not looks_like_order(s)] or ["(no usable text)"]
+            shown = [s for s in passage.sentences if s] or ["(no usable text)"]
             excerpt = self._best_sentences(question, shown, self.settings.passage_words)
             date = f", {c.published_at[:10]}" if c.published_at else ", undated"
-            blocks.append(render("source", n=passage.n, title=c.title or c.source_id, publisher=c.publisher or c.source_id,
-                                 date=date, text=excerpt))
+            blocks.append(render("source", n=passage.n, title=quote(c.title or c.source_id),
+                                 publisher=quote(c.publisher or c.source_id), date=quote(date), text=quote(excerpt)))
         return "\n\n".join(blocks)
 
     def _best_sentences(self, question: str, sentences: Sequence[str], budget_words: int) -> str:
@@ -330,7 +335,8 @@ class QABot:
         for user, assistant in turns[-self.settings.history_turns :]:
             messages += [HumanMessage(user[:500]), AIMessage(_strip_markers(assistant)[:500])]
         hint = _hint(question)
-        messages.append(HumanMessage(render("answer", sources=self._source_block(question, passages), question=question, hint=hint)))
+        messages.append(HumanMessage(render("answer", sources=self._source_block(question, passages), question=quote(question),
+                                            hint=hint)))
         yield from llm.stream(messages)
 
     def _extractive(self, question: str, passages: Sequence[tuple[Passage, ScoredChunk]]) -> str:
@@ -472,6 +478,8 @@ def validate_question(question: object) -> str:
         raise QuestionError("the question is empty")
     if len(question) > MAX_QUESTION_CHARS:
         raise QuestionError(f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}")
+    if not any(ch.isalnum() for ch in question):
+        raise QuestionError("the question has no words in it (only symbols or emoji)")
     return question
 
 

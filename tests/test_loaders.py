@@ -124,3 +124,11 @@ def test_metadata_manifest_by_file_and_id(tmp_path):
     table, errors = load_metadata_manifest(path)
     assert table["art_1.txt"]["source"] == "The Verge" and table["art_1"] is table["art_1.txt"]
     assert errors[0].line == 2
+
+
+def test_latin1_text_is_not_read_as_a_central_european_code_page(tmp_path):
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("Café owners in Zürich said prices rose in März, according to the cantonal statistics "
+                     "office. Señor Núñez disagreed.".encode("latin-1"))
+    docs, errors = _load(path)
+    assert not errors and "Señor Núñez" in docs[0].text and "Zürich" in docs[0].text

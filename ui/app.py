@@ -274,7 +274,10 @@ class QAApp:
             removed = self.components.store.delete_source(source)
             self.components.retriever.invalidate()
         uploaded = self.uploads / source
-        if uploaded.is_file() and _is_under(Path(str(rows[source].get("path", ""))), self.uploads):
+        # Only the upload this article came from: an article id from a .jsonl line can be anything
+        # ("../chroma/chroma.sqlite3"), so the id must be a plain file name and the stored path that file.
+        if (_upload_name(source) == source and str(rows[source].get("path", "")) == str(uploaded)
+                and uploaded.is_file()):
             uploaded.unlink()  # so an upload deleted here does not come back
         return f"Deleted {source!r} ({removed} chunks)."
 
@@ -288,14 +291,6 @@ def _upload_name(name: str) -> str:
     """The original file name, reduced to a safe single path component."""
     name = re.sub(r"[\x00-\x1f/\\]", "_", Path(name).name).strip()
     return "" if name in ("", ".", "..") or name.startswith(".") else name
-
-
-def _is_under(path: Path, root: Path) -> bool:
-    try:
-        path.resolve().relative_to(root.resolve())
-        return True
-    except ValueError:
-        return False
 
 
 def _result_row(name: str, report) -> list:

@@ -9,6 +9,8 @@ Supported: .txt, .md, .html/.htm (main text via trafilatura), .pdf (pypdf),
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -46,19 +48,46 @@ class UnreadableFile(Exception):
 
 
 def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path | LoadError]:
-    """Expand paths (files or directories, recursively) into files to load, in a stable order."""
+    """Expand paths (files or directories, recursively) into files to load, in a stable order.
+
+    Inside a folder, symlinks are followed only to files within that folder: a link out
+    of it, a broken link or a link loop gets its own error line; linked folders are not
+    entered (their files are reached by their real path or not at all).
+    """
     for raw in paths:
         path = Path(raw)
-        if not path.exists():
-            yield LoadError(str(path), "no such file or directory")
-        elif path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                if any(part.startswith(".") for part in child.relative_to(path).parts):
-                    continue  # hidden files and folders (.git, .DS_Store)
-                if child.suffix.lower() in SUPPORTED_SUFFIXES:
-                    yield child
+        if path.is_dir():
+            yield from _walk(path)
+        elif not path.exists():
+            reason = "broken symlink or symlink loop" if path.is_symlink() else "no such file or directory"
+            yield LoadError(str(path), reason)
         else:
             yield path
+
+
+def _walk(root: Path) -> Iterator[Path | LoadError]:
+    base = root.resolve()
+    for dirpath, dirnames, filenames in os.walk(root):  # never follows linked folders
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))  # hidden folders (.git)
+        here = Path(dirpath)
+        for name in sorted(filenames + [d for d in dirnames if (here / d).is_symlink()]):
+            child = here / name
+            if name.startswith(".") or child.suffix.lower() not in SUPPORTED_SUFFIXES:
+                continue
+            if child.is_symlink():
+                try:
+                    target = child.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    yield LoadError(str(child), "broken symlink or symlink loop; skipped")
+                    continue
+                if not target.is_relative_to(base):
+                    yield LoadError(str(child), f"symlink points outside the ingested folder (to {target}); skipped")
+                    continue
+                if not target.is_file():
+                    continue  # a linked folder inside the folder: its files are walked where they are
+            elif not child.is_file():
+                continue  # sockets, fifos, devices
+            yield child
 
 
 def load_file(path: Path, max_bytes: int) -> tuple[list[RawDocument], list[LoadError]]:
@@ -91,6 +120,8 @@ def load_file(path: Path, max_bytes: int) -> tuple[list[RawDocument], list[LoadE
         return [], [LoadError(str(path), str(exc))]
     except OSError as exc:
         return [], [LoadError(str(path), f"cannot read file: {exc.strerror or exc}")]
+    except Exception as exc:  # a parser choking on hostile bytes: this file fails, the rest go on
+        return [], [LoadError(str(path), f"could not be parsed ({type(exc).__name__}: {exc})")]
 
 
 def decode_text(data: bytes) -> str:
@@ -103,19 +134,48 @@ def decode_text(data: bytes) -> str:
     except UnicodeDecodeError:
         from charset_normalizer import from_bytes
 
-        best = from_bytes(data).best()
+        matches = from_bytes(data)
+        best = matches.best()
         if best is None:
             raise UnreadableFile("not UTF-8 and no text encoding could be detected") from None
-        text = str(best)
+        # Short Western text fits several code pages equally well; on a tie, take Windows-1252,
+        # the web's default (the first tie is arbitrary: Latin-1 "Señor" came out as cp1250 "Seńor").
+        tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+        text = str(next((m for m in tied if m.encoding == "cp1252"), best))
     control = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
     if text and control / min(len(text), 8192) > 0.05:
         raise UnreadableFile("binary file (too many control characters), not text")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+_HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])", re.IGNORECASE)
+
+
+def visible_html(html: str) -> str:
+    """The page without elements a reader never sees (hidden attribute, display:none, ...).
+
+    Text hidden from readers is a classic place to plant instructions for AI systems;
+    it is not the article.
+    """
+    import lxml.html
+
+    try:
+        tree = lxml.html.fromstring(html)
+    except Exception:  # lxml refuses empty or odd documents: let trafilatura judge the page as it is
+        return html
+    hidden = [el for el in tree.iter() if isinstance(el.tag, str) and (
+        el.get("hidden") is not None or el.get("aria-hidden", "").lower() == "true"
+        or _HIDDEN.search(el.get("style", "")))]
+    for el in hidden:
+        if el.getparent() is not None:
+            el.drop_tree()
+    return lxml.html.tostring(tree, encoding="unicode")
+
+
 def _load_html(path: Path, html: str) -> RawDocument:
     import trafilatura
 
+    html = visible_html(html)
     doc = trafilatura.bare_extraction(html, include_comments=False, include_tables=True, with_metadata=True)
     text = getattr(doc, "text", None) if doc is not None else None
     if not text or not text.strip():
@@ -143,8 +203,9 @@ def _load_pdf(path: Path, data: bytes) -> RawDocument:
         pages = [page.extract_text() or "" for page in reader.pages]
     except UnreadableFile:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise UnreadableFile(f"unreadable PDF: {exc}") from None
+    except Exception as exc:  # pypdf raises many kinds on damaged files (PdfReadError, ValueError, KeyError, ...)
+        reason = "truncated or damaged" if isinstance(exc, PdfReadError) else type(exc).__name__
+        raise UnreadableFile(f"unreadable PDF ({reason}: {exc})") from None
     text = "\n\n".join(p.strip() for p in pages if p.strip())
     if not text.strip():
         raise UnreadableFile("PDF has no extractable text (scanned images?)")
