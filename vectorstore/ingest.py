@@ -104,6 +104,11 @@ class Ingestor:
         prune: bool = False,
         progress: bool = True,
     ) -> IngestReport:
+        """One write pass: vectors and the keyword index are updated together (see ChunkStore.writing)."""
+        with self.store.writing():
+            return self._ingest(paths, metadata_path, prune, progress)
+
+    def _ingest(self, paths, metadata_path, prune: bool, progress: bool) -> IngestReport:
         import time
 
         t0 = time.perf_counter()
