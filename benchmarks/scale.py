@@ -34,6 +34,7 @@ import statistics
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -234,6 +235,124 @@ def bench_rank_bm25(n: int, workdir: Path, qs: list[str], threads: int) -> dict:
 ENGINES = {"tantivy": bench_tantivy, "bm25s": bench_bm25s, "rank_bm25": bench_rank_bm25}
 
 
+# --- hybrid search ---------------------------------------------------------------
+class FixedQueryVectors:
+    """Stands in for the embedder: a fixed random unit vector per query (embedding time excluded)."""
+
+    def __init__(self, dim: int = 384):
+        self.dim = dim
+        self.cache: dict[str, list[float]] = {}
+
+    def embed_query(self, text: str) -> list[float]:
+        if text not in self.cache:
+            v = np.random.default_rng(zlib.crc32(text.encode())).standard_normal(self.dim)
+            self.cache[text] = (v / np.linalg.norm(v)).tolist()
+        return self.cache[text]
+
+
+def unit_vectors(rng: np.random.Generator, n: int, dim: int = 384) -> np.ndarray:
+    v = rng.standard_normal((n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def fill_store(store, n: int) -> float:
+    """Write n synthetic chunks with fixed random vectors through the real write path; seconds taken."""
+    from vectorstore.documents import Chunk
+
+    rng = np.random.default_rng(SEED + 3)
+    t0 = time.perf_counter()
+    with store.writing():
+        for docs in synthetic_docs(n, batch=5000):
+            chunks = [Chunk(chunk_id=d.chunk_id, source_id=d.source, text=d.text, start=0, end=len(d.text),
+                            section=d.section, title=f"Article {d.source}", publisher=d.publisher,
+                            published_at=d.published_at, index=int(d.chunk_id.rsplit("#", 1)[1])) for d in docs]
+            store.add(chunks, unit_vectors(rng, len(chunks)))
+            print(f"  stored {store.count()} chunks ({time.perf_counter() - t0:.0f}s)", file=sys.stderr, flush=True)
+    return time.perf_counter() - t0
+
+
+def measure_hybrid(settings, qs: list[str]) -> dict:
+    """Hybrid search vs a bare collection.query plus a bare keyword query, same queries and candidates."""
+    from vectorstore.retrieval import HybridRetriever, SearchFilters
+    from vectorstore.store import ChunkStore
+
+    store = ChunkStore(settings)
+    retriever = HybridRetriever(store, FixedQueryVectors(), settings)
+    n = settings.candidates
+    where = SearchFilters().chroma_where()
+    index = retriever.keyword_index()
+
+    def bare(q: str):
+        store.collection.query(query_embeddings=[retriever.embedder.embed_query(q)], n_results=n, where=where,
+                               include=["documents", "metadatas", "distances"])
+        index.search(q, n, body_only=True)
+
+    def hybrid(q: str):
+        retriever.search(q, k=settings.k)
+
+    out = {"bare_dense_plus_keyword": time_queries(bare, qs), "hybrid": time_queries(hybrid, qs)}
+    out["dense_only_query"] = time_queries(lambda q: store.collection.query(
+        query_embeddings=[retriever.embedder.embed_query(q)], n_results=n, where=where,
+        include=["documents", "metadatas", "distances"]), qs)
+    out["overhead_ratio_p50"] = round(out["hybrid"]["p50_ms"] / out["bare_dense_plus_keyword"]["p50_ms"], 3)
+    out["overhead_ratio_p95"] = round(out["hybrid"]["p95_ms"] / out["bare_dense_plus_keyword"]["p95_ms"], 3)
+    return out
+
+
+def run_hybrid(args) -> dict:
+    from qa_bot.settings import Settings
+
+    qs = queries()
+    results: dict[str, dict] = {}
+    for n in args.sizes:
+        workdir = Path(tempfile.mkdtemp(prefix="scale-hybrid-", dir=args.tmp))
+        try:
+            settings = Settings(data_dir=workdir, threads=args.threads)
+            from vectorstore.store import ChunkStore
+
+            store = ChunkStore(settings)
+            fill_s = fill_store(store, n)
+            del store
+            gc.collect()
+            row: dict = {"fill_s": round(fill_s, 1), "embedded": measure_hybrid(settings, qs)}
+            print(f"  embedded @ {n}: {row['embedded']}", file=sys.stderr, flush=True)
+            if args.http:
+                row["http"] = _with_server(workdir, settings, qs)
+                print(f"  http @ {n}: {row['http']}", file=sys.stderr, flush=True)
+            row["peak_rss_mb_process"] = round(peak_rss_mb(), 1)
+            results[str(n)] = row
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return results
+
+
+def _with_server(workdir: Path, settings, qs: list[str]) -> dict:
+    """The same directory served by ``chroma run`` (after this process let go of it), queried over HTTP."""
+    import socket
+    import subprocess
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    chroma = Path(sys.executable).parent / "chroma"
+    proc = subprocess.Popen([str(chroma), "run", "--path", str(settings.store_path), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        http = settings.with_overrides(store_mode="http", store_port=port,
+                                       keyword_index_path=settings.keyword_path)  # the index the ingest wrote
+        return measure_hybrid(http, qs)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
 def run_keyword(args) -> dict:
     qs = queries()
     results: dict[str, dict] = {}
@@ -265,14 +384,24 @@ def main() -> int:
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     p.add_argument("--tmp", default=None, help="where the indexes are built (default: system temp)")
     p.add_argument("--out", type=Path)
+    p = sub.add_parser("hybrid", help="hybrid search vs bare dense + keyword queries on one collection")
+    p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    p.add_argument("--http", action="store_true", help="also through chroma run + HttpClient")
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--tmp", default=None)
+    p.add_argument("--out", type=Path)
     args = parser.parse_args()
     info = {"processor": _processor(), "cores": os.cpu_count(), "seed": SEED, "words_per_chunk": WORDS_PER_CHUNK,
             "queries": N_QUERIES, "top_n": TOP_N, "command": " ".join(sys.argv)}
     if args.what == "keyword":
         result = {"info": info, "keyword": run_keyword(args)}
     else:
-        from benchmarks_hybrid import run_hybrid  # noqa: F401  (filled in below)
-        result = {}
+        from qa_bot.runtime import configure_offline_runtime
+        from qa_bot.settings import Settings
+
+        configure_offline_runtime(Settings(data_dir=Path(args.tmp or tempfile.gettempdir()) / "scale-runtime"))
+        result = {"info": info | {"vectors": "fixed random unit vectors (384-d), not embeddings"},
+                  "hybrid": run_hybrid(args)}
     print(json.dumps(result, indent=2))
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n")

@@ -81,13 +81,14 @@ def main(argv: list[str] | None = None) -> int:
     configure_offline_runtime(settings)
     from qa_bot import commands
 
+    from qa_bot.openai_chat import ModelServerError
     from vectorstore.store import StoreUnavailable
 
     handler = getattr(commands, "cmd_" + args.command.replace("-", "_"))
     try:
         return int(handler(args, settings) or 0)
-    except StoreUnavailable as exc:
-        print(f"qa-bot: {exc}", file=sys.stderr)
+    except (StoreUnavailable, ModelServerError) as exc:  # a server that is down: one line naming it
+        print(f"\nqa-bot: {exc}", file=sys.stderr)
         return 3
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)

@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
     openai_api_key: str = "not-needed"
+    openai_timeout_s: float = 120.0  # per request (a long answer from a slow CPU server needs it)
+    openai_max_retries: int = 2  # connection errors, 408/409/429 and 5xx, with exponential backoff
     llm_concurrency: int = 1
     history_turns: int = 3
     min_relevance: float = 0.25  # best retrieved chunk must reach this to answer

@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import ARTICLES
+from conftest import ARTICLES
 
 QUERIES = ["Herzog NATO Iran", "Stoltenberg alliance", "Hamas soldiers bodies", "Jerusalem Post", "missile strike"]
 

@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 
-from tests.conftest import ARTICLES, ARTICLES_META
-from tests.servers import chroma_server, free_port
+from conftest import ARTICLES, ARTICLES_META
+from servers import chroma_server, free_port
 
 pytestmark = pytest.mark.slow
 

@@ -24,7 +24,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 STOPWORDS = frozenset(
@@ -33,7 +33,7 @@ STOPWORDS = frozenset(
     when where which who whom whose why will with would you your about after also any can could during more most
     other over said says should such some very just only both each according article articles report reported""".split()
 )
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _STATE = "state.json"
 _DATA = "tantivy"
 _WRITER_HEAP = 64_000_000
@@ -67,6 +67,15 @@ class KeywordDoc:
     text: str
 
 
+class KeywordHit(NamedTuple):
+    """One keyword match: enough to fuse and diversify before the chunk itself is read from the store."""
+
+    chunk_id: str
+    score: float
+    source: str
+    publisher: str
+
+
 @dataclass(frozen=True)
 class KeywordState:
     """Which store generation and chunk count the last complete write of the index reflects."""
@@ -81,9 +90,9 @@ def _schema():
 
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("chunk_id", stored=True, tokenizer_name="raw")
-    sb.add_text_field("source", tokenizer_name="raw")
+    sb.add_text_field("source", stored=True, tokenizer_name="raw")
     sb.add_text_field("section", tokenizer_name="raw")
-    sb.add_text_field("publisher", tokenizer_name="raw", fast=True)
+    sb.add_text_field("publisher", stored=True, tokenizer_name="raw", fast=True)
     sb.add_text_field("publisher_lc", tokenizer_name="raw")
     sb.add_text_field("published_at", tokenizer_name="raw", fast=True)
     sb.add_integer_field("date_key", indexed=True, fast=True)
@@ -194,7 +203,11 @@ class KeywordIndex:
             self.open()
         return self._index.searcher()
 
-    def search(
+    def search(self, query: str, n: int, **filters) -> list[tuple[str, float]]:
+        """Top-n (chunk id, BM25 score); the filters are those of :meth:`hits`."""
+        return [(h.chunk_id, h.score) for h in self.hits(query, n, **filters)]
+
+    def hits(
         self,
         query: str,
         n: int,
@@ -203,8 +216,8 @@ class KeywordIndex:
         publisher_lc: str | None = None,
         sources: Sequence[str] | None = None,
         date_range: tuple[int, int] = (0, 0),
-    ) -> list[tuple[str, float]]:
-        """Top-n (chunk id, BM25 score) for the query's words among chunks passing the filters.
+    ) -> list[KeywordHit]:
+        """Top-n matches for the query's words among chunks passing the filters, best first.
 
         Each query word is one optional clause (a repeated word counts twice, as in
         rank_bm25); filters are zero-scored required clauses, so they never change scores.
@@ -230,8 +243,12 @@ class KeywordIndex:
             musts.append(Q.range_query(schema, "date_key", tantivy.FieldType.Integer, max(lo, 1), hi or None))
         if musts:
             words = Q.boolean_query([(Occur.Must, words)] + [(Occur.Must, Q.const_score_query(m, 0.0)) for m in musts])
-        hits = searcher.search(words, n, count=False).hits
-        return [(searcher.doc(addr)["chunk_id"][0], float(score)) for score, addr in hits if score > 0]
+        out = []
+        for score, addr in searcher.search(words, n, count=False).hits:
+            if score > 0:
+                doc = searcher.doc(addr)
+                out.append(KeywordHit(doc["chunk_id"][0], float(score), doc["source"][0], (doc["publisher"] or [""])[0]))
+        return out
 
     def facets(self) -> tuple[list[str], str]:
         """(sorted publishers, newest published_at) over all chunks, cached until the next reload."""

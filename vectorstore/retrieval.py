@@ -140,30 +140,55 @@ class HybridRetriever:
         k = k or self.settings.k
         filters = filters or SearchFilters()
         vector, dense, keyword = self.candidates(query, max(self.settings.candidates, k * 4), filters, method)
-        chosen = self.fuse(query, dense, keyword, k, method)
-        self._fill_similarity(chosen, vector)
-        return chosen
+        return self._resolve(self.fuse(query, dense, keyword, k, method), vector)
 
     def candidates(self, query: str, n: int, filters: SearchFilters, method: Method = "hybrid"):
-        """(query vector, dense candidates with similarity, BM25 candidates with score)."""
+        """(query vector, dense candidates with similarity, BM25 candidates with score).
+
+        BM25 candidates that dense search did not also return are stand-ins carrying only their
+        id, article and publisher (all that fusion needs); :meth:`_resolve` reads the chosen ones.
+        """
         vector = self.embedder.embed_query(query)
         dense = self.store.dense_search(vector, n, filters.chroma_where()) if method != "bm25" else []
-        keyword = self.keyword_search(query, n, filters, known=dense) if method != "dense" else []
+        keyword = self._keyword_candidates(query, n, filters, dense) if method != "dense" else []
         return vector, dense, keyword
 
-    def keyword_search(self, query: str, n: int, filters: SearchFilters, known=()) -> list[tuple[Chunk, float]]:
-        """BM25 candidates with their scores; chunks not among ``known`` (chunk, _) pairs are read from the store."""
-        hits = self.keyword_index().search(
+    def keyword_search(self, query: str, n: int, filters: SearchFilters) -> list[tuple[Chunk, float]]:
+        """BM25 matches as (chunk read from the store, score), best first."""
+        hits = self._keyword_candidates(query, n, filters)
+        chunks = {c.chunk_id: c for c in self.store.get_chunks([c.chunk_id for c, _ in hits])}
+        return [(chunks[c.chunk_id], score) for c, score in hits if c.chunk_id in chunks]
+
+    def _keyword_candidates(self, query: str, n: int, filters: SearchFilters, known=()) -> list[tuple[Chunk, float]]:
+        hits = self.keyword_index().hits(
             query, n, body_only=not filters.include_comments,
             publisher_lc=filters.publisher.lower() if filters.publisher else None,
             sources=filters.sources, date_range=filters._range(),
         )
         chunks = {c.chunk_id: c for c, _ in known}
-        chunks.update((c.chunk_id, c) for c in self.store.get_chunks([i for i, _ in hits if i not in chunks]))
-        if any(i not in chunks for i, _ in hits):
+        return [(chunks.get(h.chunk_id) or _stand_in(h), h.score) for h in hits]
+
+    def _resolve(self, chosen: list[ScoredChunk], vector) -> list[ScoredChunk]:
+        """Read the chosen stand-ins from the store, with their similarity to the query (one read)."""
+        wanted = [s.chunk.chunk_id for s in chosen if _is_stand_in(s.chunk)]
+        if not wanted:
+            return chosen
+        import numpy as np
+
+        q = np.asarray(vector, dtype=np.float32)
+        found = {c.chunk_id: (c, e) for c, e in self.store.get_chunks_and_vectors(wanted)}
+        out = []
+        for item in chosen:
+            if item.chunk.chunk_id not in wanted:
+                out.append(item)
+            elif item.chunk.chunk_id in found:
+                chunk, emb = found[item.chunk.chunk_id]
+                item.chunk, item.dense_similarity = chunk, float(np.dot(q, emb))
+                out.append(item)
+        if len(out) < len(chosen):
             log.warning("keyword hits missing from the store; the index will be checked again")
             self.invalidate()
-        return [(chunks[i], score) for i, score in hits if i in chunks]
+        return out
 
     def fuse(self, query: str, dense, keyword, k: int, method: Method = "hybrid") -> list[ScoredChunk]:
         """Weighted reciprocal-rank fusion, publisher boost, then the per-article cap."""
@@ -194,20 +219,14 @@ class HybridRetriever:
         q = query.lower()
         return {p.lower() for p in self.publishers() if re.search(rf"\b{re.escape(p.lower())}\b", q)}
 
-    def _fill_similarity(self, items: list[ScoredChunk], vector: list[float]) -> None:
-        """Cosine similarity to the query for chunks that only BM25 found (used by the relevance gate)."""
-        missing = [s for s in items if s.dense_similarity is None]
-        if not missing:
-            return
-        import numpy as np
 
-        got = self.store.collection.get(ids=[s.chunk.chunk_id for s in missing], include=["embeddings"])
-        by_id = dict(zip(got["ids"], got["embeddings"]))
-        q = np.asarray(vector)
-        for item in missing:
-            emb = by_id.get(item.chunk.chunk_id)
-            if emb is not None:
-                item.dense_similarity = float(np.dot(q, np.asarray(emb)))
+def _stand_in(hit) -> Chunk:
+    """A chunk known only by its keyword hit (text empty, offsets -1) until it is read from the store."""
+    return Chunk(chunk_id=hit.chunk_id, source_id=hit.source, text="", start=-1, end=-1, publisher=hit.publisher)
+
+
+def _is_stand_in(chunk: Chunk) -> bool:
+    return chunk.start == -1
 
 
 def diversify(ranked: list[ScoredChunk], k: int, per_article: int, decay: float = 1.0) -> list[ScoredChunk]:

@@ -254,6 +254,16 @@ class ChunkStore:
         by_id = {i: _from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
         return [by_id[i] for i in ids if i in by_id]
 
+    def get_chunks_and_vectors(self, ids: Sequence[str]) -> list[tuple[Chunk, np.ndarray]]:
+        """Chunks with their stored vectors, in the order of ``ids`` (missing ids left out)."""
+        if not ids:
+            return []
+        with self._guard():
+            got = self.collection.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
+        by_id = {i: (_from_record(i, d, m), np.asarray(e, dtype=np.float32))
+                 for i, d, m, e in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])}
+        return [by_id[i] for i in ids if i in by_id]
+
     def dense_search(self, vector: Sequence[float], n: int, where: dict | None = None) -> list[tuple[Chunk, float]]:
         """Nearest chunks with cosine similarity."""
         total = self.count()
