@@ -166,3 +166,25 @@ def test_keyword_filters_run_in_the_index_as_the_filter_defines(seeded, filters)
         got = [c.chunk_id for c, _ in seeded.retriever.keyword_search(query, 1000, f)]
         every = seeded.retriever.keyword_search(query, 1000, everything)
         assert got == [c.chunk_id for c, _ in every if f.accepts(c)], (query, filters)
+
+
+def test_index_of_another_schema_is_rebuilt(components, library, tmp_path):
+    """An index written by another version (other fields or options) is never read with this one's schema."""
+    import tantivy
+
+    components.ingestor.ingest([library], progress=False)
+    data = components.store.keyword.path / "tantivy"
+    shutil.rmtree(data)
+    data.mkdir()
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("chunk_id", stored=True, tokenizer_name="raw")
+    sb.add_text_field("body", tokenizer_name="whitespace")
+    old = tantivy.Index(sb.build(), path=str(data))
+    writer = old.writer()
+    writer.add_document(tantivy.Document(chunk_id="ghost", body="herzog nato iran"))
+    writer.commit()
+    writer.wait_merging_threads()
+    again = restart(components)
+    hits = again.retriever.search(QUERIES[0], k=3, method="bm25")
+    assert hits and "another schema" in again.retriever.keyword_notice
+    assert_matches_fresh_rebuild(again, tmp_path)

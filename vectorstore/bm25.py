@@ -16,10 +16,12 @@ updates) and rank_bm25 (in-memory rebuild): docs/benchmarks.md#keyword-index.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import shutil
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -158,9 +160,8 @@ class KeywordIndex:
                 index.searcher().num_docs  # noqa: B018 - touches every segment's metadata
             except (ValueError, OSError) as exc:
                 raise KeywordIndexError(f"damaged keyword index at {self.path}: {exc}") from exc
-            names = _field_names(self.path / _DATA / "meta.json")
-            if names != _EXPECTED_FIELDS:
-                raise KeywordIndexError(f"keyword index at {self.path} has another schema ({sorted(names)})")
+            if _schema_of(self.path / _DATA) != _expected_schema():
+                raise KeywordIndexError(f"keyword index at {self.path} was built with another schema")
             self._index, self._schema = index, index.schema
             self._stamp = self._disk_stamp()
             self._facets = None
@@ -362,11 +363,18 @@ class KeywordWriter:
                 self._raw = None
 
 
-_EXPECTED_FIELDS = {"chunk_id", "source", "section", "publisher", "publisher_lc", "published_at", "date_key", "body"}
-
-
-def _field_names(meta_path: Path) -> set[str]:
+def _schema_of(data_dir: Path) -> list:
     try:
-        return {f["name"] for f in json.loads(meta_path.read_text())["schema"]}
+        return json.loads((data_dir / "meta.json").read_text())["schema"]
     except (OSError, ValueError, KeyError, TypeError):
-        return set()
+        return []
+
+
+@functools.lru_cache(maxsize=1)
+def _expected_schema() -> list:
+    """The schema this version writes, as Tantivy records it in meta.json (fields, types, options)."""
+    import tantivy
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tantivy.Index(_schema(), path=tmp)
+        return _schema_of(Path(tmp))
