@@ -150,7 +150,9 @@ class Ingestor:
                 if sum(len(c) for _, c, _ in pending) >= _EMBED_BATCH_CHUNKS:
                     self._flush(pending, report)
             if hasattr(bar, "set_postfix"):
-                bar.set_postfix(added=report.chunks_added, skipped=report.chunks_skipped, errors=len(report.errors))
+                written = report.chunks_added + report.chunks_replaced
+                bar.set_postfix(added=report.chunks_added, skipped=report.chunks_skipped, errors=len(report.errors),
+                                chunks_per_s=f"{written / max(time.perf_counter() - t0, 1e-9):.1f}")
         self._flush(pending, report)
         if prune:
             report.articles_pruned = self._prune(paths, seen_sources)
