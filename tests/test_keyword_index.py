@@ -188,3 +188,16 @@ def test_index_of_another_schema_is_rebuilt(components, library, tmp_path):
     hits = again.retriever.search(QUERIES[0], k=3, method="bm25")
     assert hits and "another schema" in again.retriever.keyword_notice
     assert_matches_fresh_rebuild(again, tmp_path)
+
+
+def test_store_changed_behind_the_index_is_noticed_while_running(components, library, tmp_path):
+    """A chunk removed from Chroma by something that bypassed the index is never returned, and the
+    running retriever rebuilds the index on its next check instead of using it."""
+    components.ingestor.ingest([library], progress=False)
+    retriever = components.retriever
+    best = retriever.search(QUERIES[0], k=1, method="bm25")[0].chunk.chunk_id
+    components.store.collection.delete(ids=[best])
+    assert best not in [r.chunk.chunk_id for r in retriever.search(QUERIES[0], k=5, method="bm25")]
+    retriever.search(QUERIES[0], k=5, method="bm25")  # the next query re-checks: count differs
+    assert "chunk count differs" in retriever.keyword_notice
+    assert_matches_fresh_rebuild(components, tmp_path)
