@@ -12,6 +12,7 @@ for how an index that fell behind is found and rebuilt.
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import contextmanager
 from dataclasses import fields
 from typing import Any, Iterator, Sequence
@@ -77,6 +78,7 @@ class ChunkStore:
             )
         self.keyword = KeywordIndex(settings.keyword_path, threads=settings.threads)
         self._writer: KeywordWriter | None = None
+        self._write_lock = threading.RLock()
         self.last_rebuild: Rebuild | None = None
 
     @contextmanager
@@ -104,9 +106,13 @@ class ChunkStore:
         behind, bumps the store generation before the first change, and records the new
         generation in the index only when the pass completes.
         """
-        if self._writer is not None:
-            yield
-            return
+        with self._write_lock:  # another thread of this process waits; the same thread joins its pass
+            if self._writer is not None:
+                yield
+                return
+            yield from self._write_pass()
+
+    def _write_pass(self) -> Iterator[None]:
         writer = self._open_writer()
         try:
             with self._guard():
