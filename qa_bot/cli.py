@@ -1,4 +1,4 @@
-"""The ``qa-bot`` command line: ingest, search, stats, ask, chat, eval, check-claims, ui, setup-model."""
+"""The ``qa-bot`` command line: ingest, search, reindex, stats, ask, chat, eval, check-claims, ui, setup-model."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=["hybrid", "dense", "bm25"], default="hybrid")
     _add_filter_args(p)
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("reindex", help="rebuild the keyword index from the store (the store is the source of truth)")
 
     p = sub.add_parser("stats", help="what the store holds")
     p.add_argument("--json", action="store_true")
@@ -79,9 +81,15 @@ def main(argv: list[str] | None = None) -> int:
     configure_offline_runtime(settings)
     from qa_bot import commands
 
+    from qa_bot.openai_chat import ModelServerError
+    from vectorstore.store import StoreUnavailable
+
     handler = getattr(commands, "cmd_" + args.command.replace("-", "_"))
     try:
         return int(handler(args, settings) or 0)
+    except (StoreUnavailable, ModelServerError) as exc:  # a server that is down: one line naming it
+        print(f"\nqa-bot: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130

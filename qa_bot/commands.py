@@ -53,6 +53,18 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    from vectorstore.bm25 import KeywordIndexBusy
+
+    components = Components(settings)
+    try:
+        done = components.store.rebuild_keyword_index()
+    except KeywordIndexBusy as exc:
+        raise UserError(f"{exc}; run reindex when that ingest has finished") from None
+    print(f"{done.message()} -> {components.store.keyword.path}")
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     components = Components(settings)
     articles = components.store.articles()

@@ -135,20 +135,9 @@ def make_chat_model(settings: Settings) -> BaseChatModel | None:
                 temperature=settings.llm_temperature,
             )
         case "openai":
-            from langchain_openai import ChatOpenAI
+            from qa_bot.openai_chat import openai_chat_model
 
-            if not settings.openai_base_url and settings.openai_api_key == "not-needed":
-                raise ValueError("the openai backend needs QA_BOT_OPENAI_BASE_URL (or a real QA_BOT_OPENAI_API_KEY)")
-            return ChatOpenAI(
-                base_url=settings.openai_base_url,
-                model=settings.openai_model,
-                api_key=settings.openai_api_key,
-                temperature=settings.llm_temperature,
-                max_tokens=settings.llm_max_tokens,
-                streaming=True,
-                timeout=120,
-                max_retries=1,
-            )
+            return openai_chat_model(settings)
         case "none":
             return None
     raise ValueError(f"unknown llm_backend {settings.llm_backend!r}")

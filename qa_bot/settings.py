@@ -61,7 +61,13 @@ class Settings(BaseSettings):
     store_path: Path | None = None  # default: <data_dir>/chroma
     store_host: str = "127.0.0.1"
     store_port: int = 8000
+    store_ssl: bool = False
+    store_token: str | None = None  # sent to a Chroma server that requires token auth
+    store_token_header: Literal["Authorization", "X-Chroma-Token"] = "Authorization"  # Authorization: Bearer <token>
     collection: str = "articles"
+    # The persisted keyword (BM25) index. Default: <data_dir>/keyword/<collection> beside the embedded store; in http
+    # mode <data_dir>/keyword/<host>-<port>/<collection> on the machine that runs the ingest and the UIs (docs/deploy.md).
+    keyword_index_path: Path | None = None
 
     # --- ingestion -------------------------------------------------------
     max_file_mb: float = 20.0
@@ -99,6 +105,8 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
     openai_api_key: str = "not-needed"
+    openai_timeout_s: float = 120.0  # per request (a long answer from a slow CPU server needs it)
+    openai_max_retries: int = 2  # connection errors, 408/409/429 and 5xx, with exponential backoff
     llm_concurrency: int = 1
     llm_threads: int | None = None  # llama.cpp threads; default: threads (the machine's cores)
     llm_batch: int = 512  # llama.cpp prompt batch (n_batch = n_ubatch)
@@ -150,6 +158,15 @@ class Settings(BaseSettings):
         if toml_path.is_file():
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
         return tuple(sources)
+
+    @property
+    def keyword_path(self) -> Path:
+        """Where the keyword index of this store lives."""
+        if self.keyword_index_path is not None:
+            return Path(self.keyword_index_path).expanduser().resolve()
+        if self.store_mode == "http":
+            return self.data_dir / "keyword" / f"{self.store_host}-{self.store_port}" / self.collection
+        return self.data_dir / "keyword" / self.collection
 
     @property
     def model_file(self) -> Path:

@@ -67,6 +67,12 @@ class Chunk:
         return " | ".join(parts)
 
 
+def index_text(chunk: Chunk, with_header: bool = True) -> str:
+    """What is embedded and keyword-indexed for a chunk: its metadata header and text."""
+    header = chunk.header() if with_header else ""
+    return f"{header}\n{chunk.text}" if header else chunk.text
+
+
 @dataclass
 class ScoredChunk:
     """A retrieved chunk with its fused score and the ranks that produced it."""

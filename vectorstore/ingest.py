@@ -104,6 +104,11 @@ class Ingestor:
         prune: bool = False,
         progress: bool = True,
     ) -> IngestReport:
+        """One write pass: vectors and the keyword index are updated together (see ChunkStore.writing)."""
+        with self.store.writing():
+            return self._ingest(paths, metadata_path, prune, progress)
+
+    def _ingest(self, paths, metadata_path, prune: bool, progress: bool) -> IngestReport:
         import time
 
         t0 = time.perf_counter()
@@ -145,7 +150,9 @@ class Ingestor:
                 if sum(len(c) for _, c, _ in pending) >= _EMBED_BATCH_CHUNKS:
                     self._flush(pending, report)
             if hasattr(bar, "set_postfix"):
-                bar.set_postfix(added=report.chunks_added, skipped=report.chunks_skipped, errors=len(report.errors))
+                written = report.chunks_added + report.chunks_replaced
+                bar.set_postfix(added=report.chunks_added, skipped=report.chunks_skipped, errors=len(report.errors),
+                                chunks_per_s=f"{written / max(time.perf_counter() - t0, 1e-9):.1f}")
         self._flush(pending, report)
         if prune:
             report.articles_pruned = self._prune(paths, seen_sources)

@@ -8,19 +8,23 @@ and chunks from publishers named in the question get a boost.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
+import time
 from dataclasses import dataclass
 from typing import Literal
 
 from qa_bot.settings import Settings
-from vectorstore.bm25 import BM25Index
-from vectorstore.documents import Chunk, ScoredChunk
+from vectorstore.bm25 import KeywordIndex
+from vectorstore.documents import Chunk, ScoredChunk, index_text  # noqa: F401  (index_text: re-exported)
 from vectorstore.embedding import Embedder
 from vectorstore.metadata import date_key, normalise_date, partial_date
 from vectorstore.store import ChunkStore
 
 Method = Literal["hybrid", "dense", "bm25"]
+log = logging.getLogger(__name__)
+_RECHECK_S = 10.0  # how often a reader compares the keyword index with the store when nothing changed on disk
 
 
 @dataclass
@@ -87,12 +91,6 @@ class SearchFilters:
         return lo, hi
 
 
-def index_text(chunk: Chunk, with_header: bool = True) -> str:
-    """What is embedded and keyword-indexed for a chunk: its metadata header and text."""
-    header = chunk.header() if with_header else ""
-    return f"{header}\n{chunk.text}" if header else chunk.text
-
-
 class HybridRetriever:
     """Searches a :class:`ChunkStore` by keywords, meaning, or both."""
 
@@ -100,36 +98,36 @@ class HybridRetriever:
         self.store = store
         self.embedder = embedder
         self.settings = settings
-        self._bm25: BM25Index | None = None
-        self._fingerprint = ""
-        self._publishers: list[str] = []
-        self._latest_date = ""
+        self._checked_at = 0.0
         self._lock = threading.Lock()
+        self.keyword_notice = ""  # what the last start-up check rebuilt, if anything
 
     def invalidate(self) -> None:
+        """Compare the keyword index with the store again before the next query."""
         with self._lock:
-            self._bm25 = None
+            self._checked_at = 0.0
 
-    def bm25(self) -> BM25Index:
+    def keyword_index(self) -> KeywordIndex:
+        """The store's keyword index: checked against the store at first use (and rebuilt if it fell
+        behind), reopened when a writer in any process commits, re-checked every few seconds."""
         with self._lock:
-            fingerprint = self.store.fingerprint()
-            if self._bm25 is None or fingerprint != self._fingerprint:
-                with_header = self.settings.metadata_in_index
-                chunks = self.store.all_chunks()
-                self._bm25 = BM25Index(chunks, lambda c: index_text(c, with_header))
-                self._publishers = sorted({c.publisher for c in chunks if c.publisher})
-                self._latest_date = max((c.published_at for c in chunks if c.published_at), default="")
-                self._fingerprint = fingerprint
-            return self._bm25
+            index = self.store.keyword
+            now = time.monotonic()
+            if not self._checked_at or index.changed_on_disk() or now - self._checked_at > _RECHECK_S:
+                done = self.store.ensure_keyword_index()
+                if done is not None:
+                    self.keyword_notice = done.message()
+                elif index.changed_on_disk() or not index.is_open():
+                    index.reload()
+                self._checked_at = now
+            return index
 
     def latest_date(self) -> str:
         """Publication date of the newest stored article ("" when none is dated)."""
-        self.bm25()
-        return self._latest_date
+        return self.keyword_index().facets()[1]
 
     def publishers(self) -> list[str]:
-        self.bm25()
-        return self._publishers
+        return self.keyword_index().facets()[0]
 
     def search(
         self,
@@ -142,16 +140,55 @@ class HybridRetriever:
         k = k or self.settings.k
         filters = filters or SearchFilters()
         vector, dense, keyword = self.candidates(query, max(self.settings.candidates, k * 4), filters, method)
-        chosen = self.fuse(query, dense, keyword, k, method)
-        self._fill_similarity(chosen, vector)
-        return chosen
+        return self._resolve(self.fuse(query, dense, keyword, k, method), vector)
 
     def candidates(self, query: str, n: int, filters: SearchFilters, method: Method = "hybrid"):
-        """(query vector, dense candidates with similarity, BM25 candidates with score)."""
+        """(query vector, dense candidates with similarity, BM25 candidates with score).
+
+        BM25 candidates that dense search did not also return are stand-ins carrying only their
+        id, article and publisher (all that fusion needs); :meth:`_resolve` reads the chosen ones.
+        """
         vector = self.embedder.embed_query(query)
         dense = self.store.dense_search(vector, n, filters.chroma_where()) if method != "bm25" else []
-        keyword = self.bm25().search(query, n, filters.accepts) if method != "dense" else []
+        keyword = self._keyword_candidates(query, n, filters, dense) if method != "dense" else []
         return vector, dense, keyword
+
+    def keyword_search(self, query: str, n: int, filters: SearchFilters) -> list[tuple[Chunk, float]]:
+        """BM25 matches as (chunk read from the store, score), best first."""
+        hits = self._keyword_candidates(query, n, filters)
+        chunks = {c.chunk_id: c for c in self.store.get_chunks([c.chunk_id for c, _ in hits])}
+        return [(chunks[c.chunk_id], score) for c, score in hits if c.chunk_id in chunks]
+
+    def _keyword_candidates(self, query: str, n: int, filters: SearchFilters, known=()) -> list[tuple[Chunk, float]]:
+        hits = self.keyword_index().hits(
+            query, n, body_only=not filters.include_comments,
+            publisher_lc=filters.publisher.lower() if filters.publisher else None,
+            sources=filters.sources, date_range=filters._range(),
+        )
+        chunks = {c.chunk_id: c for c, _ in known}
+        return [(chunks.get(h.chunk_id) or _stand_in(h), h.score) for h in hits]
+
+    def _resolve(self, chosen: list[ScoredChunk], vector) -> list[ScoredChunk]:
+        """Read the chosen stand-ins from the store, with their similarity to the query (one read)."""
+        wanted = [s.chunk.chunk_id for s in chosen if _is_stand_in(s.chunk)]
+        if not wanted:
+            return chosen
+        import numpy as np
+
+        q = np.asarray(vector, dtype=np.float32)
+        found = {c.chunk_id: (c, e) for c, e in self.store.get_chunks_and_vectors(wanted)}
+        out = []
+        for item in chosen:
+            if item.chunk.chunk_id not in wanted:
+                out.append(item)
+            elif item.chunk.chunk_id in found:
+                chunk, emb = found[item.chunk.chunk_id]
+                item.chunk, item.dense_similarity = chunk, float(np.dot(q, emb))
+                out.append(item)
+        if len(out) < len(chosen):
+            log.warning("keyword hits missing from the store; the index will be checked again")
+            self.invalidate()
+        return out
 
     def fuse(self, query: str, dense, keyword, k: int, method: Method = "hybrid") -> list[ScoredChunk]:
         """Weighted reciprocal-rank fusion, publisher boost, then the per-article cap."""
@@ -182,20 +219,14 @@ class HybridRetriever:
         q = query.lower()
         return {p.lower() for p in self.publishers() if re.search(rf"\b{re.escape(p.lower())}\b", q)}
 
-    def _fill_similarity(self, items: list[ScoredChunk], vector: list[float]) -> None:
-        """Cosine similarity to the query for chunks that only BM25 found (used by the relevance gate)."""
-        missing = [s for s in items if s.dense_similarity is None]
-        if not missing:
-            return
-        import numpy as np
 
-        got = self.store.collection.get(ids=[s.chunk.chunk_id for s in missing], include=["embeddings"])
-        by_id = dict(zip(got["ids"], got["embeddings"]))
-        q = np.asarray(vector)
-        for item in missing:
-            emb = by_id.get(item.chunk.chunk_id)
-            if emb is not None:
-                item.dense_similarity = float(np.dot(q, np.asarray(emb)))
+def _stand_in(hit) -> Chunk:
+    """A chunk known only by its keyword hit (text empty, offsets -1) until it is read from the store."""
+    return Chunk(chunk_id=hit.chunk_id, source_id=hit.source, text="", start=-1, end=-1, publisher=hit.publisher)
+
+
+def _is_stand_in(chunk: Chunk) -> bool:
+    return chunk.start == -1
 
 
 def diversify(ranked: list[ScoredChunk], k: int, per_article: int, decay: float = 1.0) -> list[ScoredChunk]:

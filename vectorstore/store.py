@@ -1,23 +1,48 @@
-"""The Chroma collection that holds chunks, their vectors and their metadata.
+"""The Chroma collection that holds chunks, their vectors and their metadata, and its keyword index.
 
 Embedded ``PersistentClient`` under the data dir by default, or a ``chroma run``
 server through ``HttpClient``. We always pass our own vectors; the collection is
 created with no embedding function so Chroma never tries to download one.
+
+Every write goes to Chroma and to the keyword index (:mod:`vectorstore.bm25`) in
+the same pass, inside :meth:`ChunkStore.writing`; see :mod:`vectorstore.keyword_sync`
+for how an index that fell behind is found and rebuilt.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+from contextlib import contextmanager
 from dataclasses import fields
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
 from qa_bot.settings import Settings
-from vectorstore.documents import Chunk
+from vectorstore.bm25 import KeywordDoc, KeywordIndex, KeywordIndexBusy, KeywordIndexError, KeywordState, KeywordWriter
+from vectorstore.documents import Chunk, index_text
+from vectorstore.keyword_sync import Rebuild, paged, rebuild, staleness
 from vectorstore.metadata import date_key
+
+log = logging.getLogger(__name__)
 
 _CHUNK_FIELDS = [f.name for f in fields(Chunk) if f.name not in ("chunk_id", "text")]
 _ADD_BATCH = 5000  # Chroma's max batch is 5,461
+_PAGE = 5000
+_GENERATION = "qa_bot_generation"
+# Tantivy keeps deleted (replaced) chunks in its BM25 statistics until segments merge, and its Python binding
+# cannot force a merge; past this share of dead documents a write pass rebuilds the index so scores stay exact.
+_COMPACT_AT = 0.1
+
+
+class StoreUnavailable(RuntimeError):
+    """The Chroma server cannot be reached (http mode); the message names its URL."""
+
+
+def store_url(settings: Settings) -> str:
+    scheme = "https" if settings.store_ssl else "http"
+    return f"{scheme}://{settings.store_host}:{settings.store_port}"
 
 
 def make_client(settings: Settings):
@@ -26,44 +51,188 @@ def make_client(settings: Settings):
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.store_mode == "http":
-        return chromadb.HttpClient(host=settings.store_host, port=settings.store_port, settings=chroma_settings)
+        headers = {}
+        if settings.store_token:
+            value = settings.store_token
+            headers[settings.store_token_header] = f"Bearer {value}" if settings.store_token_header == "Authorization" else value
+        try:
+            return chromadb.HttpClient(host=settings.store_host, port=settings.store_port, ssl=settings.store_ssl,
+                                       headers=headers or None, settings=chroma_settings)
+        except Exception as exc:  # chromadb raises ValueError/ConnectError/... depending on what failed
+            raise StoreUnavailable(f"cannot reach the Chroma server at {store_url(settings)}: {_first_line(exc)}") from None
     settings.store_path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.store_path), settings=chroma_settings)
 
 
 class ChunkStore:
-    """Chunks with vectors and metadata in one Chroma collection."""
+    """Chunks with vectors and metadata in one Chroma collection, mirrored by a keyword index."""
 
     def __init__(self, settings: Settings, client: Any | None = None):
         self.settings = settings
         self.client = client or make_client(settings)
-        self.collection = self.client.get_or_create_collection(
-            name=settings.collection,
-            embedding_function=None,
-            configuration={"hnsw": {"space": "cosine"}},
-        )
-        self._version = 0
+        with self._guard():
+            self.collection = self.client.get_or_create_collection(
+                name=settings.collection,
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+        self.keyword = KeywordIndex(settings.keyword_path, threads=settings.threads)
+        self._writer: KeywordWriter | None = None
+        self._write_lock = threading.RLock()
+        self.last_rebuild: Rebuild | None = None
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """In http mode, a server that is down or stops answering becomes one clear error naming its URL."""
+        if self.settings.store_mode != "http":
+            yield
+            return
+        try:
+            yield
+        except StoreUnavailable:
+            raise
+        except Exception as exc:
+            if _is_connection_error(exc):
+                raise StoreUnavailable(
+                    f"lost the Chroma server at {store_url(self.settings)}: {_first_line(exc)}") from None
+            raise
 
     # --- writing ---------------------------------------------------------
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """One write pass over Chroma and the keyword index (nested passes join the outer one).
+
+        Holds the keyword index's single writer, brings it up to date first if it fell
+        behind, bumps the store generation before the first change, and records the new
+        generation in the index only when the pass completes.
+        """
+        with self._write_lock:  # another thread of this process waits; the same thread joins its pass
+            if self._writer is not None:
+                yield
+                return
+            yield from self._write_pass()
+
+    def _write_pass(self) -> Iterator[None]:
+        writer = self._open_writer()
+        try:
+            with self._guard():
+                generation, count = self.generation(), self.count()
+                reason = staleness(self.keyword, generation, count)
+                if reason:
+                    self._note(rebuild(writer, self.keyword_docs(), reason))
+                generation += 1
+                self.collection.modify(metadata={_GENERATION: generation})
+            self._writer = writer
+            yield
+            writer.commit()
+            with self._guard():
+                if self.keyword.dead_fraction() > _COMPACT_AT:
+                    log.info("keyword index: %.0f%% of its documents are replaced ones; rebuilding it from the store",
+                             100 * self.keyword.dead_fraction())
+                    rebuild(writer, self.keyword_docs(), "compaction")
+                count = self.count()
+            writer.finish(KeywordState(generation, count))
+        finally:
+            self._writer = None
+            writer.close()
+
     def add(self, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
         """Add one article's chunks (each carries n_chunks, so partial writes are detectable)."""
         n = len(chunks)
-        for lo in range(0, n, _ADD_BATCH):
-            batch = chunks[lo : lo + _ADD_BATCH]
-            self.collection.upsert(
-                ids=[c.chunk_id for c in batch],
-                documents=[c.text for c in batch],
-                embeddings=embeddings[lo : lo + _ADD_BATCH].tolist(),
-                metadatas=[_to_metadata(c, n) for c in batch],
-            )
-        self._version += 1
+        with self.writing(), self._guard():
+            for lo in range(0, n, _ADD_BATCH):
+                batch = chunks[lo : lo + _ADD_BATCH]
+                self.collection.upsert(
+                    ids=[c.chunk_id for c in batch],
+                    documents=[c.text for c in batch],
+                    embeddings=embeddings[lo : lo + _ADD_BATCH].tolist(),
+                    metadatas=[_to_metadata(c, n) for c in batch],
+                )
+                self._writer.delete_ids(c.chunk_id for c in batch)  # upsert semantics in both
+                self._writer.add(self._keyword_doc(c) for c in batch)
 
     def delete_source(self, source_id: str) -> int:
-        got = self.collection.get(where={"source": source_id}, include=[])
-        if got["ids"]:
-            self.collection.delete(ids=got["ids"])
-            self._version += 1
+        with self.writing(), self._guard():
+            got = self.collection.get(where={"source": source_id}, include=[])
+            if got["ids"]:
+                self.collection.delete(ids=got["ids"])
+            self._writer.delete_source(source_id)
         return len(got["ids"])
+
+    # --- the keyword index -------------------------------------------------
+    def generation(self) -> int:
+        """The store's write counter (bumped before every write pass; 0 for a store never written by us)."""
+        with self._guard():
+            meta = self.client.get_collection(self.settings.collection, embedding_function=None).metadata or {}
+        return int(meta.get(_GENERATION, 0))
+
+    def ensure_keyword_index(self) -> Rebuild | None:
+        """Start-up check: rebuild a missing, stale or damaged keyword index; None when it was current.
+
+        While another process (an ingest) holds the writer, its last commit is searched
+        and a warning says so; that writer records a fresh state when it finishes.
+        """
+        reason = staleness(self.keyword, self.generation(), self.count())
+        if reason is None:
+            return None
+        try:
+            writer = self._open_writer()
+        except KeywordIndexBusy:
+            log.warning("keyword index %s (%s) is being written by another process; searching its last commit",
+                        self.keyword.path, reason)
+            self.keyword.reload()
+            return None
+        try:
+            # re-check with the writer held: the other writer may have finished meanwhile
+            if staleness(self.keyword, self.generation(), self.count()) is None:
+                return None
+            return self._rebuild_with(writer, reason)
+        finally:
+            writer.close()
+
+    def rebuild_keyword_index(self, reason: str = "asked for") -> Rebuild:
+        """Rebuild the keyword index from the store (``qa-bot reindex``)."""
+        writer = self._open_writer()
+        try:
+            return self._rebuild_with(writer, reason)
+        finally:
+            writer.close()
+
+    def _rebuild_with(self, writer: KeywordWriter, reason: str) -> Rebuild:
+        with self._guard():
+            generation = self.generation()
+            done = rebuild(writer, self.keyword_docs(), reason)
+        writer.finish(KeywordState(generation, done.chunks))
+        self._note(done)
+        return done
+
+    def _open_writer(self) -> KeywordWriter:
+        try:
+            return self.keyword.writer()
+        except KeywordIndexError as exc:
+            log.warning("%s; starting it afresh", exc)
+            self.keyword.create()
+            return self.keyword.writer()
+
+    def _note(self, done: Rebuild) -> None:
+        """Say what was rebuilt (a first index over an empty store is nothing to report)."""
+        if done.chunks or done.reason != "missing" and self.generation() > 0:
+            self.last_rebuild = done
+            log.warning(done.message())
+
+    def _keyword_doc(self, chunk: Chunk) -> KeywordDoc:
+        return KeywordDoc(
+            chunk_id=chunk.chunk_id, source=chunk.source_id, section=chunk.section, publisher=chunk.publisher,
+            published_at=chunk.published_at, date_key=date_key(chunk.published_at),
+            text=index_text(chunk, self.settings.metadata_in_index),
+        )
+
+    def keyword_docs(self) -> Iterator[list[KeywordDoc]]:
+        def page(offset: int, limit: int) -> list[KeywordDoc]:
+            got = self.collection.get(include=["documents", "metadatas"], limit=limit, offset=offset)
+            return [self._keyword_doc(_from_record(i, d, m)) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+
+        return paged(page, _PAGE)
 
     # --- reading ---------------------------------------------------------
     def source_state(self, source_id: str) -> tuple[str, bool]:
@@ -77,15 +246,8 @@ class ChunkStore:
         return (hashes.pop() if len(hashes) == 1 else ""), len(metas) == expected
 
     def count(self) -> int:
-        return self.collection.count()
-
-    def fingerprint(self) -> str:
-        """Changes when chunks are added or removed (cheap enough to check on every query).
-
-        Count alone would miss a delete-and-add of equal size, so writes through this
-        object also bump a local version; only such a swap by another process goes unseen.
-        """
-        return f"{self.count()}-{self._version}"
+        with self._guard():
+            return self.collection.count()
 
     def all_chunks(self) -> list[Chunk]:
         got = self.collection.get(include=["documents", "metadatas"])
@@ -96,6 +258,16 @@ class ChunkStore:
             return []
         got = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
         by_id = {i: _from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def get_chunks_and_vectors(self, ids: Sequence[str]) -> list[tuple[Chunk, np.ndarray]]:
+        """Chunks with their stored vectors, in the order of ``ids`` (missing ids left out)."""
+        if not ids:
+            return []
+        with self._guard():
+            got = self.collection.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
+        by_id = {i: (_from_record(i, d, m), np.asarray(e, dtype=np.float32))
+                 for i, d, m, e in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])}
         return [by_id[i] for i in ids if i in by_id]
 
     def dense_search(self, vector: Sequence[float], n: int, where: dict | None = None) -> list[tuple[Chunk, float]]:
@@ -139,3 +311,18 @@ def _to_metadata(chunk: Chunk, n_chunks: int) -> dict[str, Any]:
 def _from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
     values = {name: meta[name] for name in _CHUNK_FIELDS if name in meta}
     return Chunk(chunk_id=chunk_id, text=text, source_id=meta["source"], **values)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    """httpx/OS connection failures, and chromadb's own 'could not connect' wrapper."""
+    import httpx
+
+    if isinstance(exc, (httpx.TransportError, ConnectionError, TimeoutError)):
+        return True
+    text = str(exc).lower()
+    return "could not connect" in text or "connection refused" in text or "connecterror" in text

@@ -1,0 +1,422 @@
+"""How the cost of retrieval grows with the archive: synthetic chunks at 10k, 100k, 1M.
+
+    python benchmarks/scale.py keyword --sizes 10000 100000 1000000 [--engines tantivy bm25s rank_bm25]
+    python benchmarks/scale.py hybrid --sizes 10000 100000 [--http]
+
+Synthetic articles from a fixed seed: 8 chunks an article, ~120 words a chunk,
+words drawn from a 60k-word vocabulary with Zipf-Mandelbrot frequencies (like
+news text: a few words everywhere, a long tail of names), 40 publishers, dates
+2019-2024, one chunk in ten a reader comment. Queries are 3-7 words, mostly from
+the long tail, as news questions are. Vectors (hybrid) are fixed random unit
+vectors, not real embeddings: the cost of search, not of embedding, is measured.
+
+keyword: for each engine, build time, open time (what a new process pays before
+its first query) and top-40 query p50/p95 with the default filter (no comments).
+The baseline is today's path before this change: tokenize every chunk and build
+a rank_bm25 ``BM25Okapi`` in memory at start-up (its "open" is that rebuild;
+the fetch of all chunks from Chroma, which it also paid, is not counted), then
+score every chunk in Python per query.
+
+hybrid: the retriever's hybrid search (query vector given, so embedding is
+excluded) against a bare ``collection.query`` plus a bare keyword query on the
+same collection: the fusion layer's overhead as a ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import zlib
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from vectorstore.bm25 import KeywordDoc, KeywordIndex, tokenize  # noqa: E402
+
+SEED = 20261202
+VOCAB = 60_000
+WORDS_PER_CHUNK = 120
+CHUNKS_PER_ARTICLE = 8
+N_QUERIES = 200
+TOP_N = 40
+_SYLLABLES = [c + v for c in "bcdfghjklmnprstvwz" for v in "aeiou"] + ["qu", "th", "sh", "ch"]
+
+
+def vocabulary() -> list[str]:
+    """60k distinct pseudo-words of 2-4 syllables (never a stopword)."""
+    rng = np.random.default_rng(SEED)
+    words: list[str] = []
+    seen: set[str] = set()
+    while len(words) < VOCAB:
+        n = int(rng.integers(2, 5))
+        w = "".join(_SYLLABLES[i] for i in rng.integers(0, len(_SYLLABLES), n))
+        if w not in seen and tokenize(w) == [w]:
+            seen.add(w)
+            words.append(w)
+    return words
+
+
+def zipf_probabilities(n: int, s: float = 1.07, q: float = 2.7) -> np.ndarray:
+    p = 1.0 / (np.arange(1, n + 1) + q) ** s
+    return p / p.sum()
+
+
+PUBLISHERS = [f"Publisher {chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(40)]
+
+
+def synthetic_docs(n: int, batch: int = 10_000) -> Iterator[list[KeywordDoc]]:
+    """The first n synthetic chunks, in batches (the same n gives the same chunks every run)."""
+    vocab = np.array(vocabulary(), dtype=object)
+    cdf = np.cumsum(zipf_probabilities(VOCAB))
+    pub_cdf = np.cumsum(zipf_probabilities(len(PUBLISHERS), 1.0, 1.0))
+    rng = np.random.default_rng(SEED + 1)
+    for lo in range(0, n, batch):
+        m = min(batch, n - lo)
+        lengths = rng.integers(WORDS_PER_CHUNK // 2, WORDS_PER_CHUNK * 3 // 2, m)
+        ids = np.searchsorted(cdf, rng.random(int(lengths.sum())))
+        pubs = np.searchsorted(pub_cdf, rng.random(m))
+        days = rng.integers(0, 6 * 365, m)
+        comments = rng.random(m) < 0.1
+        out, start = [], 0
+        for j in range(m):
+            i = lo + j
+            art = i // CHUNKS_PER_ARTICLE
+            words = vocab[ids[start : start + lengths[j]]]
+            start += lengths[j]
+            y, d = 2019 + int(days[j]) // 365, int(days[j]) % 365
+            date = f"{y}-{1 + d // 31 % 12:02d}-{1 + d % 28:02d}"
+            out.append(KeywordDoc(
+                chunk_id=f"a{art:07d}#{i % CHUNKS_PER_ARTICLE}", source=f"a{art:07d}",
+                section="comments" if comments[j] else "body", publisher=PUBLISHERS[pubs[j]],
+                published_at=date, date_key=int(date.replace("-", "")), text=" ".join(words),
+            ))
+        yield out
+
+
+def queries(n: int = N_QUERIES) -> list[str]:
+    """Questions of 3-7 words: mostly long-tail words (names), one or two common ones."""
+    vocab = vocabulary()
+    rng = np.random.default_rng(SEED + 2)
+    out = []
+    for _ in range(n):
+        k = int(rng.integers(2, 6))
+        rare = rng.integers(200, 30_000, k)
+        common = rng.integers(0, 200, int(rng.integers(1, 3)))
+        out.append(" ".join(vocab[i] for i in np.concatenate([rare, common])))
+    return out
+
+
+def percentiles(ms: list[float]) -> dict[str, float]:
+    ms = sorted(ms)
+    return {"p50_ms": round(statistics.median(ms), 3), "p95_ms": round(ms[int(0.95 * (len(ms) - 1))], 3),
+            "mean_ms": round(statistics.fmean(ms), 3)}
+
+
+def time_queries(run: Callable[[str], object], qs: list[str]) -> dict[str, float]:
+    for q in qs[:5]:
+        run(q)  # warm-up
+    ms = []
+    for q in qs:
+        t0 = time.perf_counter()
+        run(q)
+        ms.append(1000 * (time.perf_counter() - t0))
+    return percentiles(ms)
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+
+
+# --- keyword engines -----------------------------------------------------------
+def bench_tantivy(n: int, workdir: Path, qs: list[str], threads: int) -> dict:
+    path = workdir / "tantivy"
+    index = KeywordIndex(path, threads=threads)
+    t0 = time.perf_counter()
+    index.create()
+    writer = index.writer()
+    for docs in synthetic_docs(n):
+        writer.add(docs)
+    from vectorstore.bm25 import KeywordState
+
+    writer.finish(KeywordState(generation=1, chunks=n))
+    build_s = time.perf_counter() - t0
+    del index, writer
+    gc.collect()
+    before = rss_mb()
+    t0 = time.perf_counter()
+    fresh = KeywordIndex(path)
+    fresh.open()
+    assert fresh.count() == n
+    open_s = time.perf_counter() - t0
+    q = time_queries(lambda s: fresh.search(s, TOP_N, body_only=True), qs)
+    size_mb = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+    return {"build_s": round(build_s, 2), "open_s": round(open_s, 4), **q, "disk_mb": round(size_mb, 1),
+            "rss_after_open_and_queries_mb": round(rss_mb() - before, 1)}
+
+
+def bench_bm25s(n: int, workdir: Path, qs: list[str], threads: int) -> dict:
+    import bm25s
+
+    path = workdir / "bm25s"
+    t0 = time.perf_counter()
+    corpus, body = [], []
+    for docs in synthetic_docs(n):
+        corpus += [tokenize(d.text) for d in docs]
+        body += [d.section == "body" for d in docs]
+    model = bm25s.BM25(k1=1.5, b=0.75, method="lucene")
+    model.index(corpus, show_progress=False)
+    model.save(str(path), show_progress=False)
+    np.save(path / "body_mask.npy", np.array(body, dtype=np.float32))
+    build_s = time.perf_counter() - t0
+    del model, corpus, body
+    gc.collect()
+    before = rss_mb()
+    t0 = time.perf_counter()
+    fresh = bm25s.BM25.load(str(path), mmap=True, show_progress=False)
+    mask = np.load(path / "body_mask.npy", mmap_mode="r")
+    open_s = time.perf_counter() - t0
+
+    def run(s: str):
+        terms = [t for t in tokenize(s) if t in fresh.vocab_dict]
+        return fresh.retrieve([terms], k=TOP_N, show_progress=False, weight_mask=np.asarray(mask), n_threads=1)
+
+    q = time_queries(run, qs)
+    size_mb = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+    return {"build_s": round(build_s, 2), "open_s": round(open_s, 4), **q, "disk_mb": round(size_mb, 1),
+            "rss_after_open_and_queries_mb": round(rss_mb() - before, 1), "incremental_updates": False}
+
+
+def bench_rank_bm25(n: int, workdir: Path, qs: list[str], threads: int) -> dict:
+    """Today's path: rebuild BM25Okapi from every chunk at start-up; score all chunks per query."""
+    from rank_bm25 import BM25Okapi
+
+    texts, body = [], []
+    for docs in synthetic_docs(n):
+        texts += [d.text for d in docs]
+        body += [d.section == "body" for d in docs]
+    gc.collect()
+    before = rss_mb()
+    t0 = time.perf_counter()
+    bm25 = BM25Okapi([tokenize(t) or ["_empty_"] for t in texts])
+    open_s = time.perf_counter() - t0
+
+    def run(s: str):
+        terms = tokenize(s)
+        scores = np.asarray(bm25.get_scores(terms))
+        out = []
+        for i in np.argsort(-scores):
+            if scores[i] <= 0 or len(out) >= TOP_N:
+                break
+            if body[i]:
+                out.append((i, scores[i]))
+        return out
+
+    q = time_queries(run, qs[: max(20, len(qs) // (1 + n // 20_000))])  # fewer queries when each takes seconds
+    return {"build_s": round(open_s, 2), "open_s": round(open_s, 4), **q,
+            "rss_after_open_and_queries_mb": round(rss_mb() - before, 1), "note": "open = in-memory rebuild"}
+
+
+ENGINES = {"tantivy": bench_tantivy, "bm25s": bench_bm25s, "rank_bm25": bench_rank_bm25}
+
+
+# --- hybrid search ---------------------------------------------------------------
+class FixedQueryVectors:
+    """Stands in for the embedder: a fixed random unit vector per query (embedding time excluded)."""
+
+    def __init__(self, dim: int = 384):
+        self.dim = dim
+        self.cache: dict[str, list[float]] = {}
+
+    def embed_query(self, text: str) -> list[float]:
+        if text not in self.cache:
+            v = np.random.default_rng(zlib.crc32(text.encode())).standard_normal(self.dim)
+            self.cache[text] = (v / np.linalg.norm(v)).tolist()
+        return self.cache[text]
+
+
+def unit_vectors(rng: np.random.Generator, n: int, dim: int = 384) -> np.ndarray:
+    v = rng.standard_normal((n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def fill_store(store, n: int) -> float:
+    """Write n synthetic chunks with fixed random vectors through the real write path; seconds taken."""
+    from vectorstore.documents import Chunk
+
+    rng = np.random.default_rng(SEED + 3)
+    t0 = time.perf_counter()
+    with store.writing():
+        for docs in synthetic_docs(n, batch=5000):
+            chunks = [Chunk(chunk_id=d.chunk_id, source_id=d.source, text=d.text, start=0, end=len(d.text),
+                            section=d.section, title=f"Article {d.source}", publisher=d.publisher,
+                            published_at=d.published_at, index=int(d.chunk_id.rsplit("#", 1)[1])) for d in docs]
+            store.add(chunks, unit_vectors(rng, len(chunks)))
+            print(f"  stored {store.count()} chunks ({time.perf_counter() - t0:.0f}s)", file=sys.stderr, flush=True)
+    return time.perf_counter() - t0
+
+
+def measure_hybrid(settings, qs: list[str]) -> dict:
+    """Hybrid search vs a bare collection.query plus a bare keyword query, same queries and candidates."""
+    from vectorstore.retrieval import HybridRetriever, SearchFilters
+    from vectorstore.store import ChunkStore
+
+    store = ChunkStore(settings)
+    retriever = HybridRetriever(store, FixedQueryVectors(), settings)
+    n = settings.candidates
+    where = SearchFilters().chroma_where()
+    index = retriever.keyword_index()
+
+    def bare(q: str):
+        store.collection.query(query_embeddings=[retriever.embedder.embed_query(q)], n_results=n, where=where,
+                               include=["documents", "metadatas", "distances"])
+        index.search(q, n, body_only=True)
+
+    def hybrid(q: str):
+        retriever.search(q, k=settings.k)
+
+    out = {"bare_dense_plus_keyword": time_queries(bare, qs), "hybrid": time_queries(hybrid, qs)}
+    out["dense_only_query"] = time_queries(lambda q: store.collection.query(
+        query_embeddings=[retriever.embedder.embed_query(q)], n_results=n, where=where,
+        include=["documents", "metadatas", "distances"]), qs)
+    out["overhead_ratio_p50"] = round(out["hybrid"]["p50_ms"] / out["bare_dense_plus_keyword"]["p50_ms"], 3)
+    out["overhead_ratio_p95"] = round(out["hybrid"]["p95_ms"] / out["bare_dense_plus_keyword"]["p95_ms"], 3)
+    return out
+
+
+def run_hybrid(args) -> dict:
+    from qa_bot.settings import Settings
+
+    qs = queries()
+    results: dict[str, dict] = {}
+    for n in args.sizes:
+        workdir = Path(tempfile.mkdtemp(prefix="scale-hybrid-", dir=args.tmp))
+        try:
+            settings = Settings(data_dir=workdir, threads=args.threads)
+            from vectorstore.store import ChunkStore
+
+            store = ChunkStore(settings)
+            fill_s = fill_store(store, n)
+            del store
+            gc.collect()
+            row: dict = {"fill_s": round(fill_s, 1), "embedded": measure_hybrid(settings, qs)}
+            print(f"  embedded @ {n}: {row['embedded']}", file=sys.stderr, flush=True)
+            if args.http:
+                row["http"] = _with_server(workdir, settings, qs)
+                print(f"  http @ {n}: {row['http']}", file=sys.stderr, flush=True)
+            row["peak_rss_mb_process"] = round(peak_rss_mb(), 1)
+            results[str(n)] = row
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return results
+
+
+def _with_server(workdir: Path, settings, qs: list[str]) -> dict:
+    """The same directory served by ``chroma run`` (after this process let go of it), queried over HTTP."""
+    import socket
+    import subprocess
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    chroma = Path(sys.executable).parent / "chroma"
+    proc = subprocess.Popen([str(chroma), "run", "--path", str(settings.store_path), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        http = settings.with_overrides(store_mode="http", store_port=port,
+                                       keyword_index_path=settings.keyword_path)  # the index the ingest wrote
+        return measure_hybrid(http, qs)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def run_keyword(args) -> dict:
+    qs = queries()
+    results: dict[str, dict] = {}
+    for n in args.sizes:
+        for engine in args.engines:
+            if engine == "rank_bm25" and n > args.baseline_max:
+                results.setdefault(engine, {})[str(n)] = {"skipped": f"over --baseline-max {args.baseline_max}"}
+                continue
+            workdir = Path(tempfile.mkdtemp(prefix=f"scale-{engine}-", dir=args.tmp))
+            try:
+                print(f"{engine} @ {n} ...", file=sys.stderr, flush=True)
+                row = ENGINES[engine](n, workdir, qs, args.threads)
+            finally:
+                shutil.rmtree(workdir, ignore_errors=True)
+            row["peak_rss_mb_process"] = round(peak_rss_mb(), 1)
+            print(f"  {row}", file=sys.stderr, flush=True)
+            results.setdefault(engine, {})[str(n)] = row
+            gc.collect()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="what", required=True)
+    p = sub.add_parser("keyword", help="keyword engines: build, open, query")
+    p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    p.add_argument("--engines", nargs="+", choices=list(ENGINES), default=list(ENGINES))
+    p.add_argument("--baseline-max", type=int, default=100_000, help="largest size for the rank_bm25 baseline")
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--tmp", default=None, help="where the indexes are built (default: system temp)")
+    p.add_argument("--out", type=Path)
+    p = sub.add_parser("hybrid", help="hybrid search vs bare dense + keyword queries on one collection")
+    p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    p.add_argument("--http", action="store_true", help="also through chroma run + HttpClient")
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--tmp", default=None)
+    p.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    info = {"processor": _processor(), "cores": os.cpu_count(), "seed": SEED, "words_per_chunk": WORDS_PER_CHUNK,
+            "queries": N_QUERIES, "top_n": TOP_N, "command": " ".join(sys.argv)}
+    if args.what == "keyword":
+        result = {"info": info, "keyword": run_keyword(args)}
+    else:
+        from qa_bot.runtime import configure_offline_runtime
+        from qa_bot.settings import Settings
+
+        configure_offline_runtime(Settings(data_dir=Path(args.tmp or tempfile.gettempdir()) / "scale-runtime"))
+        result = {"info": info | {"vectors": "fixed random unit vectors (384-d), not embeddings"},
+                  "hybrid": run_hybrid(args)}
+    print(json.dumps(result, indent=2))
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+def _processor() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""The persisted keyword index against the real Chroma store and the real embedder.
+
+After every change (ingest, a changed file, --prune, a deleted index directory,
+an interrupted write pass, a damaged index) the next keyword search must equal
+a search on an index rebuilt from scratch out of the store, and whatever had to
+be rebuilt is said.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+
+import pytest
+
+from conftest import ARTICLES
+
+QUERIES = ["Herzog NATO Iran", "Stoltenberg alliance", "Hamas soldiers bodies", "Jerusalem Post", "missile strike"]
+
+
+@pytest.fixture
+def library(tmp_path):
+    """Three of the bundled articles in a folder of their own (so tests can change and remove files)."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for path in sorted(ARTICLES.glob("*.txt"))[:3]:
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+def restart(components):
+    """Components of a new process on the same data dir (same session embedder)."""
+    from qa_bot.components import Components
+
+    fresh = Components(components.settings)
+    fresh.__dict__["embedder"] = components.embedder
+    return fresh
+
+
+def fresh_rebuild_hits(store, query: str, tmp_path) -> list[tuple[str, float]]:
+    """What an index built from scratch out of the store's chunks answers."""
+    from vectorstore.bm25 import KeywordIndex, KeywordState
+    from vectorstore.keyword_sync import rebuild
+
+    index = KeywordIndex(tmp_path / f"fresh-{uuid.uuid4().hex}")
+    writer = index.writer()
+    rebuild(writer, store.keyword_docs(), "test")
+    writer.finish(KeywordState(0, 0))
+    return index.search(query, 1000)
+
+
+def assert_matches_fresh_rebuild(components, tmp_path) -> None:
+    """Same matching chunks as a fresh rebuild, same best chunk, scores within 10 %.
+
+    (Tantivy keeps a replaced chunk's term statistics until its segment merges, so
+    scores after a replacement may differ slightly from a fresh build; the chunks may not.)
+    """
+    live = components.retriever.keyword_index()
+    for query in QUERIES:
+        got = live.search(query, 1000)
+        want = fresh_rebuild_hits(components.store, query, tmp_path)
+        assert {i for i, _ in got} == {i for i, _ in want}, query
+        if want:
+            assert got[0][0] == want[0][0] or got[0][1] == pytest.approx(want[0][1], rel=0.1), query
+            assert dict(got) == pytest.approx(dict(want), rel=0.1), query
+
+
+def test_ingest_writes_index_with_store_state(components, library, tmp_path):
+    report = components.ingestor.ingest([library], progress=False)
+    assert report.chunks_added > 0
+    store = components.store
+    state = store.keyword.read_state()
+    assert (state.generation, state.chunks) == (store.generation(), store.count())
+    assert_matches_fresh_rebuild(components, tmp_path)
+    again = restart(components)
+    assert again.retriever.keyword_index().count() == store.count()
+    assert again.retriever.keyword_notice == ""  # current: opened, not rebuilt
+    assert again.store.last_rebuild is None
+
+
+def test_changed_file_replaces_its_chunks(components, library, tmp_path):
+    components.ingestor.ingest([library], progress=False)
+    target = sorted(library.glob("*.txt"))[0]
+    text = target.read_text()
+    word = next(w for w in ("Stoltenberg", "Herzog", "NATO") if w in text)
+    target.write_text(text.replace(word, "Zorblax"))
+    report = components.ingestor.ingest([library], progress=False)
+    assert report.chunks_replaced > 0
+    index = components.retriever.keyword_index()
+    assert {components.store.get_chunks([i])[0].source_id for i, _ in index.search("Zorblax", 100)} == {target.name}
+    old_hits = {components.store.get_chunks([i])[0].source_id for i, _ in index.search(word, 100)}
+    assert target.name not in old_hits
+    assert_matches_fresh_rebuild(components, tmp_path)
+
+
+def test_prune_removes_deleted_files(components, library, tmp_path):
+    components.ingestor.ingest([library], progress=False)
+    gone = sorted(library.glob("*.txt"))[1]
+    gone.unlink()
+    report = components.ingestor.ingest([library], prune=True, progress=False)
+    assert report.articles_pruned == 1
+    sources = {c.chunk.source_id for q in QUERIES for c in components.retriever.search(q, k=20, method="bm25")}
+    assert sources and gone.name not in sources
+    assert_matches_fresh_rebuild(components, tmp_path)
+
+
+def test_deleted_index_directory_is_rebuilt_and_said(components, library, tmp_path):
+    components.ingestor.ingest([library], progress=False)
+    shutil.rmtree(components.store.keyword.path)
+    again = restart(components)
+    results = again.retriever.search(QUERIES[0], k=3, method="bm25")
+    assert results
+    assert "rebuilt" in again.retriever.keyword_notice and "missing" in again.retriever.keyword_notice
+    assert f"{again.store.count()} chunks" in again.retriever.keyword_notice
+    assert_matches_fresh_rebuild(again, tmp_path)
+
+
+def test_interrupted_write_pass_leaves_a_stale_index_that_is_rebuilt(components, library, tmp_path):
+    """A writer that dies after changing the store never records the new generation."""
+    components.ingestor.ingest([library], progress=False)
+    victim = sorted(library.glob("*.txt"))[2].name
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        with components.store.writing():
+            components.store.collection.delete(where={"source": victim})  # the store changes ...
+            raise RuntimeError("simulated crash")  # ... and the pass never completes
+    again = restart(components)
+    hits = again.retriever.search(QUERIES[0], k=20, method="bm25")
+    assert "older than the store" in again.retriever.keyword_notice
+    assert victim not in {c.chunk.source_id for c in hits}
+    assert_matches_fresh_rebuild(again, tmp_path)
+
+
+def test_damaged_index_is_rebuilt(components, library, tmp_path):
+    components.ingestor.ingest([library], progress=False)
+    (components.store.keyword.path / "tantivy" / "meta.json").write_text("{ not json")
+    again = restart(components)
+    assert again.retriever.search(QUERIES[0], k=3, method="bm25")
+    assert "damaged" in again.retriever.keyword_notice
+    assert_matches_fresh_rebuild(again, tmp_path)
+
+
+def test_reindex_command_rebuilds_from_the_store(components, library, capsys):
+    from qa_bot.cli import main
+
+    components.ingestor.ingest([library], progress=False)
+    n = components.store.count()
+    assert main(["--data-dir", str(components.settings.data_dir), "reindex"]) == 0
+    out = capsys.readouterr().out
+    assert f"{n} chunks" in out and "rebuilt" in out
+
+
+@pytest.mark.parametrize("filters", [
+    dict(publisher="The Jerusalem Post"),
+    dict(date_from="2023"),
+    dict(date_to="2020-12-31"),
+    dict(sources=["000_864da4a0ec9d2cba.txt", "002_05428a4874db11a2.txt"]),
+    dict(include_comments=True),
+])
+def test_keyword_filters_run_in_the_index_as_the_filter_defines(seeded, filters):
+    """Filtered keyword hits == the unfiltered hits that SearchFilters.accepts keeps (same order)."""
+    from vectorstore.retrieval import SearchFilters
+
+    f = SearchFilters(**filters)
+    everything = SearchFilters(include_comments=True)
+    for query in QUERIES:
+        got = [c.chunk_id for c, _ in seeded.retriever.keyword_search(query, 1000, f)]
+        every = seeded.retriever.keyword_search(query, 1000, everything)
+        assert got == [c.chunk_id for c, _ in every if f.accepts(c)], (query, filters)
+
+
+def test_index_of_another_schema_is_rebuilt(components, library, tmp_path):
+    """An index written by another version (other fields or options) is never read with this one's schema."""
+    import tantivy
+
+    components.ingestor.ingest([library], progress=False)
+    data = components.store.keyword.path / "tantivy"
+    shutil.rmtree(data)
+    data.mkdir()
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("chunk_id", stored=True, tokenizer_name="raw")
+    sb.add_text_field("body", tokenizer_name="whitespace")
+    old = tantivy.Index(sb.build(), path=str(data))
+    writer = old.writer()
+    writer.add_document(tantivy.Document(chunk_id="ghost", body="herzog nato iran"))
+    writer.commit()
+    writer.wait_merging_threads()
+    again = restart(components)
+    hits = again.retriever.search(QUERIES[0], k=3, method="bm25")
+    assert hits and "another schema" in again.retriever.keyword_notice
+    assert_matches_fresh_rebuild(again, tmp_path)
+
+
+def test_store_changed_behind_the_index_is_noticed_while_running(components, library, tmp_path):
+    """A chunk removed from Chroma by something that bypassed the index is never returned, and the
+    running retriever rebuilds the index on its next check instead of using it."""
+    components.ingestor.ingest([library], progress=False)
+    retriever = components.retriever
+    best = retriever.search(QUERIES[0], k=1, method="bm25")[0].chunk.chunk_id
+    components.store.collection.delete(ids=[best])
+    assert best not in [r.chunk.chunk_id for r in retriever.search(QUERIES[0], k=5, method="bm25")]
+    retriever.search(QUERIES[0], k=5, method="bm25")  # the next query re-checks: count differs
+    assert "chunk count differs" in retriever.keyword_notice
+    assert_matches_fresh_rebuild(components, tmp_path)
