@@ -64,15 +64,15 @@ class LlamaCppChat(BaseChatModel):
         """Record each prompt's length and how much of it the KV cache already held.
 
         llama.cpp keeps the previous prompt's tokens in its cache and evaluates only what
-        follows the longest common prefix (the fixed system prompt, at least); this reads
-        that prefix the same way, so answers can report the prompt tokens really evaluated.
+        follows the longest common prefix (the fixed system prompt, when the previous call
+        was an answer too); this reads that prefix the same way, so answers can report the
+        prompt tokens really evaluated.
         """
         generate = llama.generate
 
         def counted(tokens, *args, **kwargs):
             tokens = list(tokens)
-            held = llama._input_ids[: llama.n_tokens].tolist()
-            reused = next((i for i, (a, b) in enumerate(zip(held, tokens)) if a != b), min(len(held), len(tokens)))
+            reused = _common_prefix(llama._input_ids[: llama.n_tokens].tolist(), tokens)
             self._prompt = (len(tokens), min(reused, len(tokens) - 1))
             return generate(tokens, *args, **kwargs)
 
@@ -117,6 +117,11 @@ class LlamaCppChat(BaseChatModel):
         usage = {"input_tokens": prompt, "output_tokens": generated, "total_tokens": prompt + generated,
                  "input_token_details": {"cache_read": reused}}
         yield ChatGenerationChunk(message=AIMessageChunk(content="", usage_metadata=usage))
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    """How many leading tokens two token lists share."""
+    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
 
 
 def make_chat_model(settings: Settings) -> BaseChatModel | None:

@@ -91,3 +91,20 @@ def test_cli_errors_are_clear(bot):
     out = subprocess.run([sys.executable, "-m", "qa_bot.cli", "ask", "x" * 5000, "--mode", "extractive"],
                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 2 and "limit is 2000" in out.stderr
+
+
+def test_llama_reports_prompt_tokens_and_reuses_the_system_prompt(bot):
+    """The KV cache keeps the fixed system prompt between answers, and the usage says how much was reused."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from prompts import load_prompt
+
+    chat = bot.components.llm()
+    usages = []
+    for question in ("Say yes.", "Say no, please."):
+        chunks = list(chat.stream([SystemMessage(load_prompt("system")), HumanMessage(question)], max_tokens=2))
+        usages.append(next(c.usage_metadata for c in chunks if c.usage_metadata))
+    first, second = usages
+    assert first["input_tokens"] > 60 and second["input_tokens"] > first["input_tokens"]
+    reused = second["input_token_details"]["cache_read"]
+    assert 60 < reused < second["input_tokens"]  # the system prompt, not the differing question
