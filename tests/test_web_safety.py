@@ -45,7 +45,7 @@ def test_upload_with_an_odd_name_lands_in_the_uploads_folder(app, tmp_path):
     rows = app.ingest_files([str(src)])
     assert rows[0][:2] == ["report (final) ü.txt", "added"]
     assert (app.uploads / "report (final) ü.txt").is_file()
-    assert sorted(p.name for p in app.settings.data_dir.iterdir()) == ["chroma", "uploads"]
+    assert sorted(p.name for p in app.settings.data_dir.iterdir()) == ["chroma", "keyword", "uploads"]  # store, keyword index, uploads: nothing else
 
 
 def test_deleting_an_article_with_a_path_as_its_id_deletes_no_file_outside_uploads(app, tmp_path):
