@@ -63,3 +63,15 @@ def test_overlong_sentence_is_cut_at_word_boundaries(embedder):
     for c in chunks:
         assert count(c.text) <= 100 and c.text == text[c.start : c.end]
         assert not c.text.startswith(" ") and not c.text.endswith(" ")
+
+
+def test_token_counter_counts_as_the_model_tokenizer_does_without_truncation(embedder):
+    """The fast counter must agree with the model's own tokenizer, also past its 256-piece limit."""
+    count = embedder.tokenizer_counter()
+    tokenizer = embedder.model.tokenizer
+    embedder.embed(["x " * 600])  # an encode that truncates, as every ingest does, must not cap the counter
+    texts = ["", "NATO's 29-member alliance, said Jens Stoltenberg.", "Señor Müller – 2016/17 “quoted” 1,000,000 €",
+             " ".join(["interoperability"] * 300)]
+    for text in texts:
+        assert count(text) == len(tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])
+    assert count(texts[-1]) > 256

@@ -132,13 +132,22 @@ class Embedder:
         return int(self.model.get_embedding_dimension())
 
     def tokenizer_counter(self) -> Callable[[str], int]:
-        """Counts word pieces the way the model will see them (without special tokens)."""
+        """Counts word pieces the way the model will see them (without special tokens).
+
+        Chunking counts every sentence, thousands per ingest: the Rust tokenizer is called
+        directly (a private copy, so no truncation set by an encode elsewhere applies), which
+        costs a tenth of going through the Python tokenizer wrapper.
+        """
         tokenizer = self.model.tokenizer
+        backend = getattr(tokenizer, "backend_tokenizer", None)
+        if backend is None:  # a slow (Python) tokenizer
+            return lambda text: len(tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])
+        from tokenizers import Tokenizer
 
-        def count(text: str) -> int:
-            return len(tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])
-
-        return count
+        counter = Tokenizer.from_str(backend.to_str())
+        counter.no_truncation()
+        counter.no_padding()
+        return lambda text: len(counter.encode(text, add_special_tokens=False).ids)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length float32 vectors, one row per text.

@@ -171,11 +171,11 @@ class Ingestor:
         with_header = self.settings.metadata_in_index
         all_chunks = [c for _, chunks, _ in pending for c in chunks]
         vectors = self.embedder.embed([index_text(c, with_header) for c in all_chunks])
-        offset = 0
         for article, chunks, had_old in pending:
-            self.store.delete_source(article.source_id)
-            self.store.add(chunks, vectors[offset : offset + len(chunks)])
-            offset += len(chunks)
+            if had_old:  # a changed or half-written article: its old chunks go first
+                self.store.delete_source(article.source_id)
+        self.store.add(all_chunks, vectors)
+        for _, chunks, had_old in pending:
             if had_old:
                 report.chunks_replaced += len(chunks)
             else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import fields
 from typing import Any, Iterator, Sequence
@@ -137,16 +138,20 @@ class ChunkStore:
             writer.close()
 
     def add(self, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
-        """Add one article's chunks (each carries n_chunks, so partial writes are detectable)."""
-        n = len(chunks)
+        """Add whole articles' chunks (each carries its article's chunk count, so partial writes are detectable).
+
+        Several articles go in one call: Chroma's cost per upsert call is several times its cost
+        per chunk, so an ingest writes a batch of articles at once.
+        """
+        per_article = Counter(c.source_id for c in chunks)
         with self.writing(), self._guard():
-            for lo in range(0, n, _ADD_BATCH):
+            for lo in range(0, len(chunks), _ADD_BATCH):
                 batch = chunks[lo : lo + _ADD_BATCH]
                 self.collection.upsert(
                     ids=[c.chunk_id for c in batch],
                     documents=[c.text for c in batch],
                     embeddings=embeddings[lo : lo + _ADD_BATCH].tolist(),
-                    metadatas=[_to_metadata(c, n) for c in batch],
+                    metadatas=[_to_metadata(c, per_article[c.source_id]) for c in batch],
                 )
                 self._writer.delete_ids(c.chunk_id for c in batch)  # upsert semantics in both
                 self._writer.add(self._keyword_doc(c) for c in batch)
