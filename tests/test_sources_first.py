@@ -83,3 +83,15 @@ def test_a_second_question_is_told_its_place_while_the_model_is_busy(seeded):
     assert first[-1].answer is not None and not first[-1].answer.refused
     answer = events[-1].answer
     assert not answer.refused and answer.queue_s > 0
+
+
+def test_every_answer_endpoint_lets_ui_concurrency_questions_in_at_once(seeded):
+    """Gradio limits a concurrency group by its lowest limit: one endpoint left at the default (1)
+    would make every question wait in Gradio's queue, unsearched and with no sources shown."""
+    from ui.app import build_app
+
+    settings = seeded.settings.with_overrides(ui_concurrency=6, llm_concurrency=1)
+    demo = build_app(settings, QABot(settings, seeded))
+    limits = {fn.api_name: fn.concurrency_limit for fn in demo.fns.values() if fn.concurrency_id == "answer"}
+    assert set(limits) == {"chat", "ask"}, limits
+    assert set(limits.values()) == {6}, limits

@@ -392,7 +392,9 @@ def build_app(settings: Settings, bot: "QABot | None" = None) -> "gr.Blocks":
                        cancels=[chat_event], api_visibility="private")
         chatbot.clear(app.new_conversation, None, [chatbot, sources, question, conv], queue=False,
                       cancels=[chat_event], api_visibility="private")
-        gr.api(_typed_ask(app), api_name="ask", concurrency_id="answer")
+        # Gradio limits a concurrency group by its lowest limit: /ask must name the same one as /chat
+        gr.api(_typed_ask(app), api_name="ask", concurrency_id="answer",
+               concurrency_limit=max(1, settings.ui_concurrency))
 
         def library_outputs(note: str = ""):
             rows = app.library()
