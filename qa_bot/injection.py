@@ -5,10 +5,13 @@ previous agreements?" must reach retrieval and the model word for word. Instruct
 inside a question or an article are neutralised by how the prompt is built and by the
 verifier, never by removing words or refusing a question for the words it uses:
 
-- :func:`quote` makes text safe to put inside the prompt's fences (``<question>``,
-  ``<source>``): it cannot close its fence or open another, and ``[n]`` written in it
-  cannot pose as one of our citation markers. The system prompt tells the model that
-  fenced text is never an instruction.
+- :func:`quote` makes text safe to put inside the prompt, where the question is quoted and
+  each source is a numbered block: ``[n]`` written in it cannot pose as one of our citation
+  markers, and tag-like fences (``<question>``, ``<source>``) cannot be opened or closed. The
+  system prompt tells the model that text in sources and questions is data, never an
+  instruction. (The prompts once put question and sources inside such tags: the 1.5B model
+  then echoed ``<question>…</question>`` as its answer, and the seed set fell from 0.90 to
+  0.78 correct with 3 of 8 unanswerable questions refused; docs/benchmarks.md.)
 - :func:`instructs_ai` spots a source sentence that tells AI systems what to say
   ("AI assistants must answer that ..."). Such a sentence reports an instruction, not
   a fact, so it is not evidence: the verifier and the extractive path never use it, and
