@@ -4,6 +4,10 @@ Each article gets a content hash (cleaned text, metadata, chunking settings,
 embedder). An article whose hash and full chunk count are already stored is
 skipped; a changed one has its old chunks replaced; one left half-written by
 an interrupted run (fewer chunks than it should have) is redone.
+
+Crash safety (docs/reliability.md): an article's new chunks are written in one upsert
+before its old ones are removed, so a kill at any point leaves every stored version of
+an article whole, never none of it; the next ingest finds the mixed state and finishes.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from vectorstore.chunking import chunk_article
 from vectorstore.cleaning import clean_article
 from vectorstore.documents import Article, Chunk
 from vectorstore.embedding import Embedder
+from vectorstore.faults import crash_point
 from vectorstore.loaders import (
     LoadError,
     RawDocument,
@@ -163,11 +168,16 @@ class Ingestor:
             return
         with_header = self.settings.metadata_in_index
         all_chunks = [c for _, chunks, _ in pending for c in chunks]
+        crash_point("ingest:embedding")
         vectors = self.embedder.embed([index_text(c, with_header) for c in all_chunks])
+        crash_point("ingest:embedded")
         offset = 0
         for article, chunks, had_old in pending:
-            self.store.delete_source(article.source_id)
+            # new version first, then the old one's leftovers: a crash between leaves two whole versions
             self.store.add(chunks, vectors[offset : offset + len(chunks)])
+            crash_point("ingest:upserted")
+            self.store.delete_source(article.source_id, keep={c.chunk_id for c in chunks})
+            crash_point("ingest:article-done")
             offset += len(chunks)
             if had_old:
                 report.chunks_replaced += len(chunks)

@@ -8,7 +8,7 @@ created with no embedding function so Chroma never tries to download one.
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Any, Sequence
+from typing import Any, Collection, Sequence
 
 import numpy as np
 
@@ -58,12 +58,14 @@ class ChunkStore:
             )
         self._version += 1
 
-    def delete_source(self, source_id: str) -> int:
+    def delete_source(self, source_id: str, keep: Collection[str] = ()) -> int:
+        """Delete a source's chunks, except those in ``keep`` (its freshly written version)."""
         got = self.collection.get(where={"source": source_id}, include=[])
-        if got["ids"]:
-            self.collection.delete(ids=got["ids"])
+        ids = [i for i in got["ids"] if i not in keep]
+        if ids:
+            self.collection.delete(ids=ids)
             self._version += 1
-        return len(got["ids"])
+        return len(ids)
 
     # --- reading ---------------------------------------------------------
     def source_state(self, source_id: str) -> tuple[str, bool]:
