@@ -4,6 +4,7 @@ no route serves a file from outside what Gradio itself cached; the server binds 
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -119,3 +120,25 @@ def test_uploaded_files_need_auth_and_nothing_outside_is_served(server, anon, us
         r = user.get(f"/gradio_api/file={path}")
         assert r.status_code in (403, 404), (path, r.status_code)
         assert "root:" not in r.text and "SQLite" not in r.text and "[project]" not in r.text
+
+
+def test_ingest_handler_cannot_be_pointed_at_a_server_file(server, user):
+    """A hand-made queue call that names a server path as the "uploaded" file ingests nothing."""
+    config = user.get("/config").json()
+    upload_id = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "qa-upload")
+    dep = next(d for d in config["dependencies"] if d.get("inputs") == [upload_id])
+    secret = server["settings"].data_dir.parent / "secret-note.txt"
+    secret.write_text("The vault code is 4711, said nobody who should be quoted by the bot.")
+    store = server["settings"].data_dir / "chroma"
+    before = sorted(p.name for p in (server["settings"].data_dir / "uploads").glob("*")) \
+        if (server["settings"].data_dir / "uploads").exists() else []
+    payload = {"data": [[{"path": str(secret), "orig_name": "secret-note.txt", "meta": {"_type": "gradio.FileData"}}]],
+               "fn_index": dep["id"], "trigger_id": None, "session_hash": "probe-path", "event_data": None}
+    r = user.post("/gradio_api/queue/join", json=payload)
+    assert r.status_code == 200, r.text  # the call is queued ...
+    with user.stream("GET", "/gradio_api/queue/data", params={"session_hash": "probe-path"}) as events:
+        done = next(json.loads(line[5:]) for line in events.iter_lines() if '"process_completed"' in line)
+    assert done["success"] is False  # ... and refused: Gradio only hands handlers files from its upload folder
+    uploads = server["settings"].data_dir / "uploads"
+    after = sorted(p.name for p in uploads.glob("*")) if uploads.exists() else []
+    assert after == before and store.exists()
