@@ -58,3 +58,16 @@ def seeded(tmp_path_factory, embedder):
     report = comps.ingestor.ingest([ARTICLES], metadata_path=ARTICLES_META, progress=False)
     assert not report.errors, report.errors
     return comps
+
+
+@pytest.fixture(scope="session")
+def free_port():
+    """A function returning a free 127.0.0.1 port, for tests that start a server."""
+    import socket
+
+    def pick() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    return pick

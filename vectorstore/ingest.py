@@ -4,6 +4,10 @@ Each article gets a content hash (cleaned text, metadata, chunking settings,
 embedder). An article whose hash and full chunk count are already stored is
 skipped; a changed one has its old chunks replaced; one left half-written by
 an interrupted run (fewer chunks than it should have) is redone.
+
+Crash safety (docs/reliability.md): an article's new chunks are written in one upsert
+before its old ones are removed, so a kill at any point leaves every stored version of
+an article whole, never none of it; the next ingest finds the mixed state and finishes.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from vectorstore.chunking import chunk_article
 from vectorstore.cleaning import clean_article
 from vectorstore.documents import Article, Chunk
 from vectorstore.embedding import Embedder
+from vectorstore.faults import crash_point
 from vectorstore.loaders import (
     LoadError,
     RawDocument,
@@ -165,16 +170,21 @@ class Ingestor:
         return self._count_tokens
 
     def _flush(self, pending: list[tuple[Article, list[Chunk], bool]], report: IngestReport) -> None:
-        """Embed the pending articles' chunks in one batch, then write them article by article."""
+        """Embed the pending articles' chunks in one batch, write them in one upsert, then drop old versions."""
         if not pending:
             return
         with_header = self.settings.metadata_in_index
         all_chunks = [c for _, chunks, _ in pending for c in chunks]
+        crash_point("ingest:embedding")
         vectors = self.embedder.embed([index_text(c, with_header) for c in all_chunks])
-        for article, chunks, had_old in pending:
-            if had_old:  # a changed or half-written article: its old chunks go first
-                self.store.delete_source(article.source_id)
+        crash_point("ingest:embedded")
+        # every new version first (one upsert for the batch), then each old version's leftovers:
+        # a crash in between leaves two whole versions, never a half-written one
         self.store.add(all_chunks, vectors)
+        crash_point("ingest:upserted")
+        for article, chunks, _ in pending:  # also where no single old version was found: a crash can leave two
+            self.store.delete_source(article.source_id, keep={c.chunk_id for c in chunks})
+            crash_point("ingest:article-done")
         for _, chunks, had_old in pending:
             if had_old:
                 report.chunks_replaced += len(chunks)

@@ -16,13 +16,14 @@ import threading
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import fields
-from typing import Any, Iterator, Sequence
+from typing import Any, Collection, Iterator, Sequence
 
 import numpy as np
 
 from qa_bot.settings import Settings
 from vectorstore.bm25 import KeywordDoc, KeywordIndex, KeywordIndexBusy, KeywordIndexError, KeywordState, KeywordWriter
 from vectorstore.documents import Chunk, index_text
+from vectorstore.faults import crash_point
 from vectorstore.keyword_sync import Rebuild, paged, rebuild, staleness
 from vectorstore.metadata import date_key
 
@@ -125,6 +126,7 @@ class ChunkStore:
                 self.collection.modify(metadata={_GENERATION: generation})
             self._writer = writer
             yield
+            crash_point("store:keyword-commit")
             writer.commit()
             with self._guard():
                 if self.keyword.dead_fraction() > _COMPACT_AT:
@@ -156,13 +158,18 @@ class ChunkStore:
                 self._writer.delete_ids(c.chunk_id for c in batch)  # upsert semantics in both
                 self._writer.add(self._keyword_doc(c) for c in batch)
 
-    def delete_source(self, source_id: str) -> int:
+    def delete_source(self, source_id: str, keep: Collection[str] = ()) -> int:
+        """Delete a source's chunks, except those in ``keep`` (its freshly written version)."""
         with self.writing(), self._guard():
             got = self.collection.get(where={"source": source_id}, include=[])
-            if got["ids"]:
-                self.collection.delete(ids=got["ids"])
-            self._writer.delete_source(source_id)
-        return len(got["ids"])
+            ids = [i for i in got["ids"] if i not in keep]
+            if ids:
+                self.collection.delete(ids=ids)
+            if keep:
+                self._writer.delete_ids(ids)
+            else:
+                self._writer.delete_source(source_id)
+        return len(ids)
 
     # --- the keyword index -------------------------------------------------
     def generation(self) -> int:

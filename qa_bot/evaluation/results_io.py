@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Any, Iterable, Mapping, TextIO
 
 from qa_bot.evaluation.console import STDERR
 from qa_bot.evaluation.metrics import LEGACY_NAMES, metric_order_key
+from vectorstore.faults import crash_point
 
 RESULTS_FILE = "results.jsonl"
 
@@ -37,8 +39,14 @@ class ResultsWriter:
     def write(self, row: Mapping[str, Any]) -> None:
         line = json.dumps(row, ensure_ascii=False, default=str) + "\n"
         with self._lock:
+            if os.environ.get("QA_BOT_CRASH_AT", "").startswith("eval:mid-row"):  # a row cut off by a crash
+                self._f.write(line[: len(line) // 2])
+                self._f.flush()
+                crash_point("eval:mid-row")
+                line = line[len(line) // 2 :]
             self._f.write(line)
             self._f.flush()
+            crash_point("eval:row-written")
 
     def close(self) -> None:
         with self._lock:
