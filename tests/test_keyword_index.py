@@ -223,3 +223,10 @@ def test_default_filter_shortcut_equals_the_filtered_query(tmp_path, n):
     want = [(i, s) for i, s in everything if section[i] == "body"][:n]
     assert index.search("alpha", n, body_only=True) == want
     assert len(want) == min(n, 8)
+
+
+def test_publishers_and_latest_date_come_from_the_index_as_from_the_store(seeded):
+    chunks = seeded.store.all_chunks()
+    assert seeded.retriever.publishers() == sorted({c.publisher for c in chunks if c.publisher})
+    assert seeded.retriever.latest_date() == max(c.published_at for c in chunks if c.published_at)
+    assert len(seeded.retriever.publishers()) >= 3
