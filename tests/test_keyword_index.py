@@ -157,8 +157,9 @@ def test_reindex_command_rebuilds_from_the_store(components, library, capsys):
     dict(sources=["000_864da4a0ec9d2cba.txt", "002_05428a4874db11a2.txt"]),
     dict(include_comments=True),
 ])
-def test_keyword_filters_run_in_the_index_as_the_filter_defines(seeded, filters):
-    """Filtered keyword hits == the unfiltered hits that SearchFilters.accepts keeps (same order)."""
+def test_filters_run_in_the_index_as_the_filter_defines(seeded, filters):
+    """Filtered keyword hits == the unfiltered hits that SearchFilters.accepts keeps (same order);
+    dense search agrees with Chroma's own filtering."""
     from vectorstore.retrieval import SearchFilters
 
     f = SearchFilters(**filters)
@@ -169,6 +170,11 @@ def test_keyword_filters_run_in_the_index_as_the_filter_defines(seeded, filters)
         want = [c.chunk_id for c, _ in every if f.accepts(c)]
         assert got == want, (query, filters)
         assert [c.chunk_id for c, _ in seeded.retriever.keyword_search(query, 3, f)] == want[:3], (query, filters)
+        vector = seeded.embedder.embed_query(query)
+        for n in (2, 8):  # dense: the unfiltered-first shortcut returns what the filtered query does
+            quick = seeded.store.dense_search(vector, n, f.chroma_where(), f.accepts)
+            assert [c.chunk_id for c, _ in quick] == [c.chunk_id for c, _ in seeded.store.dense_search(vector, n, f.chroma_where())]
+            assert all(f.accepts(c) for c, _ in quick)
 
 
 def test_index_of_another_schema_is_rebuilt(components, library, tmp_path):
