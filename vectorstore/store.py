@@ -121,7 +121,7 @@ class ChunkStore:
                 if reason:
                     self._note(rebuild(writer, self.keyword_docs(), reason))
                 generation += 1
-                self.collection.modify(metadata={_GENERATION: generation})
+                self.collection.modify(metadata={**self._collection_metadata(), _GENERATION: generation})
             self._writer = writer
             yield
             writer.commit()
@@ -162,9 +162,12 @@ class ChunkStore:
     # --- the keyword index -------------------------------------------------
     def generation(self) -> int:
         """The store's write counter (bumped before every write pass; 0 for a store never written by us)."""
+        return int(self._collection_metadata().get(_GENERATION, 0))
+
+    def _collection_metadata(self) -> dict:
+        """The collection's metadata as the server has it now (another process may have changed it)."""
         with self._guard():
-            meta = self.client.get_collection(self.settings.collection, embedding_function=None).metadata or {}
-        return int(meta.get(_GENERATION, 0))
+            return dict(self.client.get_collection(self.settings.collection, embedding_function=None).metadata or {})
 
     def ensure_keyword_index(self) -> Rebuild | None:
         """Start-up check: rebuild a missing, stale or damaged keyword index; None when it was current.
