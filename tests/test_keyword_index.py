@@ -150,14 +150,16 @@ def test_reindex_command_rebuilds_from_the_store(components, library, capsys):
 
 
 @pytest.mark.parametrize("filters", [
+    dict(),  # the default: no reader comments
     dict(publisher="The Jerusalem Post"),
     dict(date_from="2023"),
     dict(date_to="2020-12-31"),
     dict(sources=["000_864da4a0ec9d2cba.txt", "002_05428a4874db11a2.txt"]),
     dict(include_comments=True),
 ])
-def test_keyword_filters_run_in_the_index_as_the_filter_defines(seeded, filters):
-    """Filtered keyword hits == the unfiltered hits that SearchFilters.accepts keeps (same order)."""
+def test_filters_run_in_the_index_as_the_filter_defines(seeded, filters):
+    """Filtered keyword hits == the unfiltered hits that SearchFilters.accepts keeps (same order);
+    dense search agrees with Chroma's own filtering."""
     from vectorstore.retrieval import SearchFilters
 
     f = SearchFilters(**filters)
@@ -165,7 +167,14 @@ def test_keyword_filters_run_in_the_index_as_the_filter_defines(seeded, filters)
     for query in QUERIES:
         got = [c.chunk_id for c, _ in seeded.retriever.keyword_search(query, 1000, f)]
         every = seeded.retriever.keyword_search(query, 1000, everything)
-        assert got == [c.chunk_id for c, _ in every if f.accepts(c)], (query, filters)
+        want = [c.chunk_id for c, _ in every if f.accepts(c)]
+        assert got == want, (query, filters)
+        assert [c.chunk_id for c, _ in seeded.retriever.keyword_search(query, 3, f)] == want[:3], (query, filters)
+        vector = seeded.embedder.embed_query(query)
+        for n in (2, 8):  # dense: the unfiltered-first shortcut returns what the filtered query does
+            quick = seeded.store.dense_search(vector, n, f.chroma_where(), f.accepts)
+            assert [c.chunk_id for c, _ in quick] == [c.chunk_id for c, _ in seeded.store.dense_search(vector, n, f.chroma_where())]
+            assert all(f.accepts(c) for c, _ in quick)
 
 
 def test_index_of_another_schema_is_rebuilt(components, library, tmp_path):
@@ -201,3 +210,29 @@ def test_store_changed_behind_the_index_is_noticed_while_running(components, lib
     retriever.search(QUERIES[0], k=5, method="bm25")  # the next query re-checks: count differs
     assert "chunk count differs" in retriever.keyword_notice
     assert_matches_fresh_rebuild(components, tmp_path)
+
+
+@pytest.mark.parametrize("n", [1, 3, 5, 20])
+def test_default_filter_shortcut_equals_the_filtered_query(tmp_path, n):
+    """The no-comments filter tried on the top 2n first must give what the filtered query gives,
+    also when the best matches are all comments (the shortcut falls back)."""
+    from vectorstore.bm25 import KeywordDoc, KeywordIndex, KeywordState
+
+    docs = [KeywordDoc(f"c{i}", f"s{i}", "comments", "P", "", 0, "alpha " * (3 + i % 4) + f"filler{i}") for i in range(25)]
+    docs += [KeywordDoc(f"b{i}", f"t{i}", "body", "P", "", 0, "alpha " * (1 + i % 2) + f"words{i} more text") for i in range(8)]
+    index = KeywordIndex(tmp_path / "k")
+    writer = index.writer()
+    writer.add(docs)
+    writer.finish(KeywordState(1, len(docs)))
+    section = {d.chunk_id: d.section for d in docs}
+    everything = index.search("alpha", 1000)
+    want = [(i, s) for i, s in everything if section[i] == "body"][:n]
+    assert index.search("alpha", n, body_only=True) == want
+    assert len(want) == min(n, 8)
+
+
+def test_publishers_and_latest_date_come_from_the_index_as_from_the_store(seeded):
+    chunks = seeded.store.all_chunks()
+    assert seeded.retriever.publishers() == sorted({c.publisher for c in chunks if c.publisher})
+    assert seeded.retriever.latest_date() == max(c.published_at for c in chunks if c.published_at)
+    assert len(seeded.retriever.publishers()) >= 3

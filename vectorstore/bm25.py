@@ -35,7 +35,7 @@ STOPWORDS = frozenset(
     when where which who whom whose why will with would you your about after also any can could during more most
     other over said says should such some very just only both each according article articles report reported""".split()
 )
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _STATE = "state.json"
 _DATA = "tantivy"
 _WRITER_HEAP = 64_000_000
@@ -93,7 +93,7 @@ def _schema():
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("chunk_id", stored=True, tokenizer_name="raw")
     sb.add_text_field("source", stored=True, tokenizer_name="raw")
-    sb.add_text_field("section", tokenizer_name="raw")
+    sb.add_text_field("section", stored=True, tokenizer_name="raw")
     sb.add_text_field("publisher", stored=True, tokenizer_name="raw", fast=True)
     sb.add_text_field("publisher_lc", tokenizer_name="raw")
     sb.add_text_field("published_at", tokenizer_name="raw", fast=True)
@@ -222,6 +222,9 @@ class KeywordIndex:
 
         Each query word is one optional clause (a repeated word counts twice, as in
         rank_bm25); filters are zero-scored required clauses, so they never change scores.
+        The default filter (no comments) is applied to the top 2n of the unfiltered query
+        first: Tantivy can skip blocks (WAND) only in a pure disjunction, ~3x faster here, and
+        the answer is the same whenever n of those 2n pass (else the filtered query runs).
         """
         import tantivy
 
@@ -242,13 +245,22 @@ class KeywordIndex:
         lo, hi = date_range
         if lo or hi:  # an undated chunk (date_key 0) never passes a date filter
             musts.append(Q.range_query(schema, "date_key", tantivy.FieldType.Integer, max(lo, 1), hi or None))
-        if musts:
-            words = Q.boolean_query([(Occur.Must, words)] + [(Occur.Must, Q.const_score_query(m, 0.0)) for m in musts])
+        if len(musts) != 1 or not body_only:
+            return self._top(searcher, _filtered(words, musts), n)
+        wide = self._top(searcher, words, 2 * n, keep_section=True)
+        kept = [h for h, section in wide if section == "body"]
+        if len(kept) >= n or len(wide) < 2 * n:  # enough passed, or every match was seen
+            return kept[:n]
+        return self._top(searcher, _filtered(words, musts), n)
+
+    @staticmethod
+    def _top(searcher, query, n: int, keep_section: bool = False) -> list:
         out = []
-        for score, addr in searcher.search(words, n, count=False).hits:
+        for score, addr in searcher.search(query, n, count=False).hits:
             if score > 0:
                 doc = searcher.doc(addr)
-                out.append(KeywordHit(doc["chunk_id"][0], float(score), doc["source"][0], (doc["publisher"] or [""])[0]))
+                hit = KeywordHit(doc["chunk_id"][0], float(score), doc["source"][0], (doc["publisher"] or [""])[0])
+                out.append((hit, doc["section"][0]) if keep_section else hit)
         return out
 
     def facets(self) -> tuple[list[str], str]:
@@ -361,6 +373,16 @@ class KeywordWriter:
                 self._raw.wait_merging_threads()
             finally:
                 self._raw = None
+
+
+def _filtered(words, musts: list):
+    """The word query restricted by zero-scored required filter clauses."""
+    import tantivy
+
+    if not musts:
+        return words
+    Q, Occur = tantivy.Query, tantivy.Occur
+    return Q.boolean_query([(Occur.Must, words)] + [(Occur.Must, Q.const_score_query(m, 0.0)) for m in musts])
 
 
 def _schema_of(data_dir: Path) -> list:

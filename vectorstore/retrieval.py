@@ -63,6 +63,8 @@ class SearchFilters:
             clauses.append({"date_key": {"$gte": lo}})
         if hi:
             clauses.append({"date_key": {"$lte": hi}})
+            if not lo:
+                clauses.append({"date_key": {"$gte": 1}})  # an undated chunk never passes a date filter
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
@@ -149,7 +151,7 @@ class HybridRetriever:
         id, article and publisher (all that fusion needs); :meth:`_resolve` reads the chosen ones.
         """
         vector = self.embedder.embed_query(query)
-        dense = self.store.dense_search(vector, n, filters.chroma_where()) if method != "bm25" else []
+        dense = self.store.dense_search(vector, n, filters.chroma_where(), filters.accepts) if method != "bm25" else []
         keyword = self._keyword_candidates(query, n, filters, dense) if method != "dense" else []
         return vector, dense, keyword
 
