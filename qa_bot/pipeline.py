@@ -102,14 +102,12 @@ class QABot:
         turns = normalise_history(history)
         mode = mode or self.settings.mode
         llm = None
-        if mode == "generative" and turns:  # the follow-up is rewritten by the model before searching
-            llm = yield from self._language_model()
-            if llm is None:
-                mode = "extractive"
-
         standalone = question
-        if turns:
+        if turns and needs_rewrite(question):
             yield StreamEvent("status", "Understanding the follow-up...")
+            if mode == "generative":  # the model rewrites it, after waiting its turn
+                llm = yield from self._language_model()
+                mode = mode if llm is not None else "extractive"
             if llm is not None:
                 with self.components.generation_queue.join() as ticket:
                     yield from self._wait_for_model(ticket)
@@ -233,7 +231,7 @@ class QABot:
     # --- steps --------------------------------------------------------------
     def standalone_question(self, question: str, turns: list[tuple[str, str]], use_llm: bool = True) -> str:
         """A question that can be searched without the conversation (LLM rewrite, cheap fallback)."""
-        if not turns or not _REFERRING.search(question) and len(tokenize(question)) >= 4:
+        if not turns or not needs_rewrite(question):
             return question
         if use_llm:
             rewritten = self._rewrite_with_llm(question, turns)
@@ -403,6 +401,11 @@ _PART_BREAK = re.compile(
     re.IGNORECASE,
 )
 MIN_PART_WORDS = 3
+
+
+def needs_rewrite(question: str) -> bool:
+    """A follow-up that refers back ("he", "that") or is too short to search on its own."""
+    return bool(_REFERRING.search(question)) or len(tokenize(question)) < 4
 
 
 def split_question(question: str) -> list[str]:
