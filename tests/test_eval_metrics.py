@@ -62,7 +62,8 @@ def test_is_correct_rules() -> None:
 
 def test_answer_metrics_zero_for_refusals() -> None:
     m = M.answer_metrics("There is no information on this.", "no", answerable=True, refused=True)
-    assert m == {"correct": False, "exact": False, "f1": 0.0, "lenient": False, "accept": None}
+    assert m == {"correct": False, "exact": False, "f1": 0.0, "lenient": False, "accept": None,
+                 "yes_share": False, "reference_yes_share": False}
     m = M.answer_metrics("I cannot say.", "Insufficient information.", answerable=False, refused=True)
     assert m["correct"] is True and m["exact"] is None and m["f1"] is None
 
@@ -300,3 +301,22 @@ def test_score_question_applicability() -> None:
     null = EvalRecord(id="n", question="?", reference_answer="Insufficient information.", answerable=False)
     m = score_question(null, {"answer": "I don't know.", "refused": True}, k=5)
     assert m["correct"] is True and "hit@4" not in m and m["refusal_recall"] is True
+
+
+def test_yes_share_counts_yes_verdicts_and_refusals_as_not_yes() -> None:
+    yes = M.answer_metrics("Yes, both reported it [1].", "Yes", answerable=True, refused=False)
+    no = M.answer_metrics("No: the Verge reported it first [2].", "Yes", answerable=True, refused=False)
+    refused = M.answer_metrics("The articles don't say.", "No", answerable=True, refused=True)
+    assert (yes["yes_share"], yes["reference_yes_share"]) == (True, True)
+    assert (no["yes_share"], no["reference_yes_share"]) == (False, True)
+    assert (refused["yes_share"], refused["reference_yes_share"]) == (False, False)
+    assert "yes_share" not in M.answer_metrics("Paris [1].", "Paris", answerable=True, refused=False)
+
+
+def test_split_halves_are_disjoint_and_cover_the_file_in_order() -> None:
+    from qa_bot.evaluation.cli import split_records
+
+    records = list(range(7))
+    assert split_records(records, "dev") == [0, 1, 2, 3]
+    assert split_records(records, "test") == [4, 5, 6]
+    assert split_records(records, None) == records

@@ -33,7 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="output directory (default: <data_dir>/eval/<timestamp>)")
-    parser.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N questions")
+    parser.add_argument("--split", choices=["dev", "test"], default=None,
+                        help="the held-out protocol (docs/benchmarks.md): dev = the first half of the file's "
+                             "questions, test = the second half; tune on dev only")
+    parser.add_argument("--types", default=None, metavar="T1,T2",
+                        help="only questions of these question_type values (comma-separated)")
+    parser.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N questions (of the split)")
     parser.add_argument("--concurrency", type=int, default=1, metavar="N",
                         help="questions in flight at once (useful with OpenAI-compatible servers)")
     parser.add_argument("--retrieval-only", action="store_true",
@@ -47,6 +52,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compare", nargs=2, metavar=("RUN_A", "RUN_B"), default=None,
                         help="compare two runs (dirs or results.jsonl) instead of evaluating")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def split_records(records: list, split: str | None) -> list:
+    """The development (first half) or test (second half) questions of a file, in file order.
+
+    One fixed rule, so every run and every engineer reports the same test questions.
+    """
+    if split is None:
+        return records
+    half = (len(records) + 1) // 2
+    return records[:half] if split == "dev" else records[half:]
 
 
 def model_name(settings: Settings) -> str:
@@ -117,7 +133,11 @@ def run(args: argparse.Namespace, settings: Settings, make_bot: Callable[[], obj
         return _error(f"questions file not found: {questions}")
 
     dataset = load_dataset(questions)
-    records = dataset.records[: args.limit] if args.limit else dataset.records
+    records = split_records(dataset.records, getattr(args, "split", None))
+    if getattr(args, "types", None):
+        wanted = {t.strip() for t in args.types.split(",") if t.strip()}
+        records = [r for r in records if r.question_type in wanted]
+    records = records[: args.limit] if args.limit else records
     if not records:
         return _error(f"no usable questions in {questions}")
 
@@ -133,6 +153,8 @@ def run(args: argparse.Namespace, settings: Settings, make_bot: Callable[[], obj
         model=model_name(settings),
         dataset=str(questions),
         limit=args.limit,
+        split=getattr(args, "split", None),
+        types=getattr(args, "types", None),
         extra={
             "backend": settings.llm_backend,
             "candidates": settings.candidates,

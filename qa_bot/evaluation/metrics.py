@@ -167,6 +167,10 @@ def answer_metrics(
             out["lenient"] = False if refused else lenient_match(answer, reference)
         if accept:
             out["accept"] = False if refused else accept_match(answer, accept)
+    if is_yes_no(reference):
+        # yes-bias: the share of yes/no questions answered "yes", printed beside the reference share
+        out["yes_share"] = (not refused) and first_yes_no(answer) == "yes"
+        out["reference_yes_share"] = normalize_answer(reference) == "yes"
     return out
 
 
@@ -423,6 +427,7 @@ def _ordered(names: Iterable[str]) -> list[str]:
 
 METRIC_GROUPS: list[tuple[str, list[str]]] = [
     ("Answers", ["correct", "exact", "f1", "lenient", "accept"]),
+    ("Yes/no questions: share answered yes, beside the reference share", ["yes_share", "reference_yes_share"]),
     ("Refusals", ["refusal_accuracy", "refusal_recall", "false_refusal_rate"]),
     ("Retrieval", ["hit", "recall", "all_gold", "evidence_recall", "mrr"]),
     ("Citations vs gold articles", ["citation_source_precision", "citation_source_recall"]),

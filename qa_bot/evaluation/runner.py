@@ -51,6 +51,8 @@ class EvalConfig:
     model: str = ""
     dataset: str = ""
     limit: int | None = None
+    split: str | None = None  # "dev" / "test": which half of the questions file (held-out protocol)
+    types: str | None = None  # only these question types (comma-separated)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
