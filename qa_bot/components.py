@@ -82,6 +82,8 @@ class Components:
                 from qa_bot.llm import make_chat_model
 
                 model = make_chat_model(self.settings)
+                if model is not None and self.settings.llm_replay_cache:
+                    model = replaying(model, self.settings)
                 if hasattr(model, "load"):
                     model.load()  # pay the model load here, while the UI says "Loading the language model"
                 self._llm = model
@@ -89,3 +91,12 @@ class Components:
 
     def llm_loaded(self) -> bool:
         return self._llm is not None
+
+
+def replaying(model, settings: Settings):
+    """The chat model behind a replay cache (benchmarks: unchanged prompts cost nothing)."""
+    from qa_bot.llm import describe
+    from qa_bot.llm_cache import ReplayCache, ReplayingChatModel
+
+    identity = {"model": describe(settings), "max_tokens": settings.llm_max_tokens, "context": settings.llm_context}
+    return ReplayingChatModel(model, ReplayCache(settings.llm_replay_cache), identity)

@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     llm_context: int = 4096
     llm_max_tokens: int = 256
     llm_temperature: float = 0.0
+    # benchmarks only: replay answers to identical prompts from this SQLite file (qa_bot/llm_cache.py)
+    llm_replay_cache: Path | None = None
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
     openai_api_key: str = "not-needed"

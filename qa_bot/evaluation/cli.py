@@ -161,6 +161,8 @@ def run(args: argparse.Namespace, settings: Settings, make_bot: Callable[[], obj
             "context_chunks": settings.context_chunks,
             "min_relevance": settings.min_relevance,
             "support_threshold": settings.support_threshold,
+            # answers replayed from a cache: quality comparable, timings not
+            "llm_replay_cache": str(settings.llm_replay_cache) if settings.llm_replay_cache else None,
         },
     )
     if (out_dir / RESULTS_FILE).is_file() and not args.resume and (out_dir / RESULTS_FILE).stat().st_size:
