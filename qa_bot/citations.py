@@ -183,8 +183,9 @@ class Verifier:
     """
 
     def __init__(self, embed: Callable[[Sequence[str]], np.ndarray], threshold: float, checker=None,
-                 rules: Sequence[str] = ("numbers",)):
+                 rules: Sequence[str] = ("numbers",), clause_support: bool = True):
         self.embed = embed
+        self.clause_support_on = clause_support
         self.checker = checker
         self.threshold = float(checker.threshold) if checker is not None else threshold
         self.rules = frozenset(rules)
@@ -283,7 +284,52 @@ class Verifier:
         return (*candidates[k], float(scores[k])) if scores[k] >= self.threshold else None
 
 
+    def clause_support(self, claim: Claim, passages: Sequence[Passage]) -> list[tuple[int, float]] | None:
+        """Several passages that each support one clause of a sentence no passage supports whole.
+
+        A multi-hop answer joins facts from several articles in one sentence ("X, who did A
+        according to one outlet, is accused of B according to another"): scored against any one
+        passage it fails, though every clause has its source. Each clause (fragments of fewer than
+        MIN_CLAUSE_WORDS words stay with the clause before them, so no words go unchecked) is
+        scored as a claim of its own and must reach the threshold in some passage, its names and
+        numbers included. Returns (passage index, score) per clause, or None.
+        """
+        if not self.clause_support_on:
+            return None
+        clauses = _clauses(claim.asserted)
+        if len(clauses) < 2:
+            return None
+        sub = [Claim(scored=c, asserted=c) for c in clauses]
+        scores, _, _ = self.support_details(sub, passages)
+        best = scores.argmax(axis=1)
+        cover = [(int(j), float(scores[i, j])) for i, j in enumerate(best)]
+        if any(score < self.threshold for _, score in cover) or len({j for j, _ in cover}) < 2:
+            return None  # a clause nothing supports, or one passage for all (then it supported the whole already)
+        return cover
+
+
+MIN_CLAUSE_WORDS = 3
+
+
+def _clauses(sentence: str) -> list[str]:
+    """The sentence's clauses at commas, "and", "but", "while" and ";", short fragments merged back."""
+    clauses: list[str] = []
+    for part in _CLAUSE_OR_COMMA.split(sentence):
+        part = part.strip(" ,.;")
+        if not part:
+            continue
+        if clauses and len(tokenize(part)) < MIN_CLAUSE_WORDS:
+            clauses[-1] = f"{clauses[-1]} and {part}"
+        else:
+            clauses.append(part)
+    if len(clauses) > 1 and len(tokenize(clauses[0])) < MIN_CLAUSE_WORDS:
+        clauses[1] = f"{clauses[0]} {clauses[1]}"
+        clauses.pop(0)
+    return clauses
+
+
 _CLAUSE_BREAK = re.compile(r",?\s+(?:and|but|while)\s+|,\s*(?:who|which|where|when)\s+|;\s*", re.IGNORECASE)
+_CLAUSE_OR_COMMA = re.compile(r",?\s+(?:and|but|while)\s+|,\s+(?:(?:who|which|where|when)\s+)?|;\s*", re.IGNORECASE)
 
 
 def echoes_withheld(claim: Claim, passage: Passage) -> bool:
@@ -410,6 +456,10 @@ def verify_and_repair(
                 a, b, joint = pair
                 row[a] = row[b] = joint  # each is half of the support: cite both
                 supported_by = [passages[a].n, passages[b].n]
+            elif (cover := verifier.clause_support(claim, passages)) is not None:
+                for j, clause_score in cover:  # each cited passage supports one clause
+                    row[j] = max(min(row[j], clause_score), verifier.threshold)
+                supported_by = sorted({passages[j].n for j, _ in cover})
         final = supported_by  # an unsupported sentence keeps no marker: it is flagged instead
         for n in supported_by:
             j = by_number[n]

@@ -73,7 +73,8 @@ class Components:
             except CheckerUnavailable as exc:
                 self.verifier_notice = f"Support checker unavailable ({exc}); citations are checked by word overlap instead."
                 log.warning(self.verifier_notice)
-        return Verifier(self.embedder.embed, s.support_threshold, checker=checker, rules=s.checker_rules)
+        return Verifier(self.embedder.embed, s.support_threshold, checker=checker, rules=s.checker_rules,
+                        clause_support=s.verifier_clause_support)
 
     def llm(self):
         """The chat model for the configured backend, or None when answering is extractive-only."""

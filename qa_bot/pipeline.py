@@ -31,6 +31,8 @@ from qa_bot.components import Components
 from qa_bot.figures import Figure, answer_names_the_count, counted_phrase, distinct_values, figure_sentences, find_figures
 from qa_bot.history import History, normalise_history
 from qa_bot.injection import instructs_ai, quote
+from qa_bot.named_sources import explain as explain_missing_outlets
+from qa_bot.named_sources import missing_outlets
 from qa_bot.queueing import describe_place
 from qa_bot.settings import Settings
 from vectorstore.bm25 import tokenize
@@ -138,6 +140,9 @@ class QABot:
         answer = Answer(question=question, answer="", standalone_question=standalone, mode=mode,
                         retrieved=[_retrieved_row(r) for r in retrieved])
 
+        if self.settings.gate_named_outlets and (missing := missing_outlets(standalone, self.components.retriever.publishers())):
+            yield from self._finish_refusal(answer, retrieved, t0, reason=explain_missing_outlets(missing))
+            return
         if not self._relevant(retrieved, standalone) or self._after_latest_article(standalone):
             yield from self._finish_refusal(answer, retrieved, t0)
             return
@@ -384,9 +389,10 @@ class QABot:
             answer.ttft_s = answer.latency_s
         yield StreamEvent("answer", answer=answer)
 
-    def _finish_refusal(self, answer: Answer, retrieved: Sequence[ScoredChunk], t0: float) -> Iterator[StreamEvent]:
+    def _finish_refusal(self, answer: Answer, retrieved: Sequence[ScoredChunk], t0: float,
+                        reason: str = "") -> Iterator[StreamEvent]:
         answer.refused = True
-        answer.answer = load_prompt("refusal")
+        answer.answer = f"{load_prompt('refusal')} {reason}".strip()
         answer.sentences = [AnswerSentence(text=answer.answer, supported=True, support=1.0)]
         answer.closest_sources = [_citation(i, r, verified=False) for i, r in enumerate(retrieved[:3], start=1)]
         answer.latency_s = time.perf_counter() - t0

@@ -122,6 +122,10 @@ class Settings(BaseSettings):
     checker_path: Path | None = None  # default: the weights shipped in qa_bot/checking/weights
     checker_threshold: float | None = None  # default: the calibrated value in the checker's manifest
     checker_rules: list[str] = Field(default_factory=lambda: ["numbers"])  # hard rules beside the checker
+    # refuse a question that attributes its facts only to outlets the library holds nothing from
+    gate_named_outlets: bool = True
+    # a sentence joining facts of several articles is supported clause by clause (multi-hop answers)
+    verifier_clause_support: bool = True
     checker_precision: Literal["auto", "fp32", "bf16"] = "auto"
     context_chunks: int = 5
     passage_words: int = 70  # words of each source shown to the model (its sentences closest to the question)

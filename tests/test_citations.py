@@ -200,3 +200,31 @@ def test_markers_written_before_each_line_belong_to_that_line():
     assert split_answer("[1] Israel is a member of NATO.\n[2] Israel is a partner.\n[3] Israel is a partner.") == [
         "Israel is a member of NATO [1].", "Israel is a partner [2]."]  # the repeated sentence is dropped
     assert split_answer("Claim one [1]. . Claim two [2].") == ["Claim one [1].", "Claim two [2]."]
+
+
+THREE_OUTLETS = [
+    Passage(1, "The Verge described Sam Bankman-Fried as a reliable figure of the cryptocurrency industry before the collapse."),
+    Passage(2, "Fortune reported that Sam Bankman-Fried convinced a colleague from Jane Street to join his trading firm."),
+    Passage(3, "TechCrunch reported that prosecutors accuse Sam Bankman-Fried of committing fraud for personal gain."),
+]
+MULTI_HOP = ("Sam Bankman-Fried was described as a reliable figure of the cryptocurrency industry by The Verge, "
+             "convinced a colleague from Jane Street to join his trading firm according to Fortune, "
+             "and is accused by prosecutors of committing fraud for personal gain as TechCrunch reported.")
+
+
+def test_a_sentence_joining_three_outlets_is_supported_clause_by_clause():
+    sentences, support = verify_and_repair(MULTI_HOP, THREE_OUTLETS, Verifier(bag_of_words, threshold=0.45))
+    assert sentences[0].supported and sentences[0].supported_by == [1, 2, 3]
+    assert set(support) == {1, 2, 3}
+
+
+def test_clause_support_switched_off_leaves_the_multi_outlet_sentence_unsupported():
+    off = Verifier(bag_of_words, threshold=0.45, clause_support=False)
+    sentences, _ = verify_and_repair(MULTI_HOP, THREE_OUTLETS, off)
+    assert not sentences[0].supported
+
+
+def test_one_unsupported_clause_makes_the_whole_sentence_unsupported():
+    raw = MULTI_HOP.replace("committing fraud for personal gain", "bribing the Bahamas prime minister in 2019")
+    sentences, _ = verify_and_repair(raw, THREE_OUTLETS, Verifier(bag_of_words, threshold=0.45))
+    assert not sentences[0].supported
