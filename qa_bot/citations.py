@@ -183,9 +183,10 @@ class Verifier:
     """
 
     def __init__(self, embed: Callable[[Sequence[str]], np.ndarray], threshold: float, checker=None,
-                 rules: Sequence[str] = ("numbers",), clause_support: bool = True):
+                 rules: Sequence[str] = ("numbers",), clause_support: bool = True, premises_skipped: bool = True):
         self.embed = embed
         self.clause_support_on = clause_support
+        self.premises_skipped = premises_skipped
         self.checker = checker
         self.threshold = float(checker.threshold) if checker is not None else threshold
         self.rules = frozenset(rules)
@@ -284,7 +285,7 @@ class Verifier:
         return (*candidates[k], float(scores[k])) if scores[k] >= self.threshold else None
 
 
-    def clause_support(self, claim: Claim, passages: Sequence[Passage]) -> list[tuple[int, float]] | None:
+    def clause_support(self, claim: Claim, passages: Sequence[Passage], question: str = "") -> list[tuple[int, float]] | None:
         """Several passages that each support one clause of a sentence no passage supports whole.
 
         A multi-hop answer joins facts from several articles in one sentence ("X, who did A
@@ -293,22 +294,41 @@ class Verifier:
         MIN_CLAUSE_WORDS words stay with the clause before them, so no words go unchecked) is
         scored as a claim of its own and must reach the threshold in some passage, its names and
         numbers included. Returns (passage index, score) per clause, or None.
+
+        A clause that only restates the question ("…, who was described as X by The Verge," when
+        the question asked who was described as X by The Verge) is the question's premise, not the
+        answer's claim: it is left out when another clause remains (which must then be supported).
         """
         if not self.clause_support_on:
             return None
+        skipped = False
         clauses = _clauses(claim.asserted)
         if len(clauses) < 2:
             return None
+        if question and self.premises_skipped:
+            asked = set(tokenize(question))
+            claims = [c for c in clauses if not _restates(c, asked)]
+            skipped = bool(claims) and len(claims) < len(clauses)
+            if skipped:
+                clauses = claims
         sub = [Claim(scored=c, asserted=c) for c in clauses]
         scores, _, _ = self.support_details(sub, passages)
         best = scores.argmax(axis=1)
         cover = [(int(j), float(scores[i, j])) for i, j in enumerate(best)]
-        if any(score < self.threshold for _, score in cover) or len({j for j, _ in cover}) < 2:
-            return None  # a clause nothing supports, or one passage for all (then it supported the whole already)
+        if any(score < self.threshold for _, score in cover):
+            return None  # a clause nothing supports
+        if len({j for j, _ in cover}) < 2 and not skipped:
+            return None  # one passage for every clause: it is the whole sentence's support to judge, not the clauses'
         return cover
 
 
 MIN_CLAUSE_WORDS = 3
+PREMISE_SHARE = 0.8  # a clause whose words are this much the question's restates it
+
+
+def _restates(clause: str, asked: set[str]) -> bool:
+    words = set(tokenize(clause))
+    return bool(words) and len(words & asked) >= PREMISE_SHARE * len(words)
 
 
 def _clauses(sentence: str) -> list[str]:
@@ -456,7 +476,7 @@ def verify_and_repair(
                 a, b, joint = pair
                 row[a] = row[b] = joint  # each is half of the support: cite both
                 supported_by = [passages[a].n, passages[b].n]
-            elif (cover := verifier.clause_support(claim, passages)) is not None:
+            elif (cover := verifier.clause_support(claim, passages, question)) is not None:
                 for j, clause_score in cover:  # each cited passage supports one clause
                     row[j] = max(min(row[j], clause_score), verifier.threshold)
                 supported_by = sorted({passages[j].n for j, _ in cover})

@@ -74,7 +74,8 @@ class Components:
                 self.verifier_notice = f"Support checker unavailable ({exc}); citations are checked by word overlap instead."
                 log.warning(self.verifier_notice)
         return Verifier(self.embedder.embed, s.support_threshold, checker=checker, rules=s.checker_rules,
-                        clause_support=s.verifier_clause_support)
+                        clause_support=s.verifier_clause_support,
+                        premises_skipped=s.verifier_skip_premises)
 
     def llm(self):
         """The chat model for the configured backend, or None when answering is extractive-only."""

@@ -126,6 +126,8 @@ class Settings(BaseSettings):
     gate_named_outlets: bool = True
     # a sentence joining facts of several articles is supported clause by clause (multi-hop answers)
     verifier_clause_support: bool = True
+    # ... where a clause only restating the question is its premise, not a claim to check
+    verifier_skip_premises: bool = True
     checker_precision: Literal["auto", "fp32", "bf16"] = "auto"
     context_chunks: int = 5
     passage_words: int = 70  # words of each source shown to the model (its sentences closest to the question)

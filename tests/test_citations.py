@@ -228,3 +228,18 @@ def test_one_unsupported_clause_makes_the_whole_sentence_unsupported():
     raw = MULTI_HOP.replace("committing fraud for personal gain", "bribing the Bahamas prime minister in 2019")
     sentences, _ = verify_and_repair(raw, THREE_OUTLETS, Verifier(bag_of_words, threshold=0.45))
     assert not sentences[0].supported
+
+
+def test_clauses_restating_the_question_are_its_premises_and_the_answer_clause_must_be_supported():
+    question = ("Who was described as a reliable figure of the cryptocurrency industry by The Verge and convinced a "
+                "colleague from Jane Street to join his trading firm according to Fortune?")
+    passages = [Passage(1, "Sam Bankman-Fried founded the FTX exchange and the Alameda Research trading firm."),
+                Passage(2, "The Verge covered the collapse of several exchanges this year.")]
+    raw = ("The person is Sam Bankman-Fried, who was described as a reliable figure of the cryptocurrency industry "
+           "by The Verge, and convinced a colleague from Jane Street to join his trading firm according to Fortune.")
+    sentences, _ = verify_and_repair(raw, passages, Verifier(bag_of_words, threshold=0.45), question)
+    assert sentences[0].supported and sentences[0].supported_by == [1]
+    strict = Verifier(bag_of_words, threshold=0.45, premises_skipped=False)
+    assert not verify_and_repair(raw, passages, strict, question)[0][0].supported
+    wrong = raw.replace("Sam Bankman-Fried", "Changpeng Zhao")  # the answer's own clause has no source
+    assert not verify_and_repair(wrong, passages, Verifier(bag_of_words, threshold=0.45), question)[0][0].supported
