@@ -273,6 +273,7 @@ def _explain(verdict: str, results: Sequence[PartResult]
     numbers: dict[str, int] = {}
     support: dict[int, tuple[float, str]] = {}
     for r in order:
+        quoted = r.best_sentence.strip().rstrip(".")
         n = None
         if r.passage is not None:
             chunk_id = r.passage[1].chunk.chunk_id
@@ -282,12 +283,12 @@ def _explain(verdict: str, results: Sequence[PartResult]
             n = numbers[chunk_id]
         name = r.part.publisher
         if r.supported:
-            text = f"{name} supports “{r.part.claim}”: “{r.best_sentence.strip()}”"
+            text = f"{name} supports “{r.part.claim}”: “{quoted}”"
             support[n] = (r.score, r.best_sentence)
         elif r.passage is None:
             text = f"No article from {name} was found for “{r.part.claim}”"
         else:
-            text = f"{name} does not support “{r.part.claim}”; its closest passage says “{r.best_sentence.strip()}”"
+            text = f"{name} does not support “{r.part.claim}”; its closest passage says “{quoted}”"
         sentences.append(AnswerSentence(text=text + ".", citations=[n] if n else [], supported_by=[n] if r.supported else [],
                                         supported=True, support=round(r.score, 4)))
     return sentences, cited, support
