@@ -201,6 +201,8 @@ class QABot:
         yield StreamEvent("status", f"Checking what each of {len(plan.parts) + len(plan.missing)} named sources says...")
         result = answer_comparison(plan, lambda q, f: self.components.retriever.search(q, k=k, filters=f),
                                    self._passages, self.verifier, filters)
+        if self.components.verifier_notice:
+            yield StreamEvent("status", self.components.verifier_notice)
         answer = Answer(question=question, answer="", standalone_question=standalone, mode="comparison",
                         refused=result.verdict == "refused", verifier=self.verifier.name,
                         retrieved=[_retrieved_row(r) for r in result.retrieved])
