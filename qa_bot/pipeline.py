@@ -27,6 +27,7 @@ from qa_bot.citations import (
     render_answer,
     verify_and_repair,
 )
+from qa_bot.comparison import ComparisonPlan, answer_comparison, plan_comparison
 from qa_bot.components import Components
 from qa_bot.figures import Figure, answer_names_the_count, counted_phrase, distinct_values, figure_sentences, find_figures
 from qa_bot.history import History, normalise_history
@@ -116,6 +117,10 @@ class QABot:
                     standalone = self.standalone_question(question, turns, use_llm=True)
             else:
                 standalone = self.standalone_question(question, turns, use_llm=False)
+        plan = self._comparison_plan(standalone, filters)
+        if plan is not None:  # "Does the A article say X, while the B article says Y?": each part checked in its source
+            yield from self._answer_comparison(question, standalone, plan, k, filters, t0)
+            return
         parts = split_question(standalone)
         if len(parts) == 1:
             yield from self._answer_one(question, standalone, turns, llm, mode, k, filters, t0)
@@ -188,6 +193,27 @@ class QABot:
         answer.sentences, answer.citations = _number_citations(sentences, passages, support)
         answer.answer = render_answer(answer.sentences)
         answer.latency_s = time.perf_counter() - t0
+        yield StreamEvent("answer", answer=answer)
+
+    def _comparison_plan(self, question: str, filters: SearchFilters | None) -> ComparisonPlan | None:
+        """The question's parts per named source, when it asks what two or more sources say (and that step is on)."""
+        if not self.settings.comparisons or (filters is not None and (filters.publisher or filters.sources)):
+            return None
+        return plan_comparison(question, self.components.retriever.publishers())
+
+    def _answer_comparison(self, question: str, standalone: str, plan: ComparisonPlan, k: int | None,
+                           filters: SearchFilters | None, t0: float) -> Iterator[StreamEvent]:
+        yield StreamEvent("status", f"Checking what each of {len(plan.parts) + len(plan.missing)} named sources says...")
+        result = answer_comparison(plan, lambda q, f: self.components.retriever.search(q, k=k, filters=f),
+                                   self._passages, self.verifier, filters)
+        if self.components.verifier_notice:
+            yield StreamEvent("status", self.components.verifier_notice)
+        answer = Answer(question=question, answer="", standalone_question=standalone, mode="comparison",
+                        refused=result.verdict == "refused", verifier=self.verifier.name,
+                        retrieved=[_retrieved_row(r) for r in result.retrieved])
+        answer.sentences, answer.citations = _number_citations(result.sentences, result.passages, result.support)
+        answer.answer = render_answer(answer.sentences)
+        answer.latency_s = answer.ttft_s = time.perf_counter() - t0
         yield StreamEvent("answer", answer=answer)
 
     # --- the language model ----------------------------------------------------

@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     llm_batch: int = 512  # llama.cpp prompt batch (n_batch = n_ubatch)
     llm_flash_attn: bool = False
     history_turns: int = 3
+    # a yes/no question about what two or more named sources say is split into one claim per source, each
+    # searched in that publisher's articles and verified (qa_bot/comparison.py, docs/answering.md)
+    comparisons: bool = True
     min_relevance: float = 0.25  # best retrieved chunk must reach this to answer
     support_threshold: float = 0.45  # the overlap verifier's decision point (fallback only)
     # overlap: word overlap + embedding similarity (default); model: the trained support checker, opt-in until it
