@@ -41,19 +41,19 @@ class Components:
     def store(self):
         from vectorstore.store import ChunkStore
 
-        return ChunkStore(self.settings)
+        return ChunkStore(self.settings.store_config())
 
     @cached_property
     def retriever(self):
         from vectorstore.retrieval import HybridRetriever
 
-        return HybridRetriever(self.store, self.embedder, self.settings)
+        return HybridRetriever(self.store, self.embedder, self.settings.retrieval_config())
 
     @cached_property
     def ingestor(self):
         from vectorstore.ingest import Ingestor
 
-        return Ingestor(self.settings, self.store, self.embedder)
+        return Ingestor(self.settings.ingest_config(), self.store, self.embedder)
 
     @cached_property
     def verifier(self):

@@ -55,7 +55,7 @@ def model_name(settings: Settings) -> str:
         return settings.openai_model
     if settings.llm_backend == "llamacpp":
         return settings.llm_model_path.name if settings.llm_model_path else settings.llm_model
-    return "none"
+    return settings.llm_backend  # "fake" or "none"
 
 
 def _latest_run(root: Path) -> Path | None:
@@ -139,6 +139,7 @@ def run(args: argparse.Namespace, settings: Settings, make_bot: Callable[[], obj
             "context_chunks": settings.context_chunks,
             "min_relevance": settings.min_relevance,
             "support_threshold": settings.support_threshold,
+            "disabled_rules": list(settings.disabled_rules),  # an ablation run says which rules were off
         },
     )
     if (out_dir / RESULTS_FILE).is_file() and not args.resume and (out_dir / RESULTS_FILE).stat().st_size:
