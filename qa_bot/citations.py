@@ -366,7 +366,7 @@ def novel_terms(sentence: str, passage_text: str) -> list[str]:
     terms = []
     for i, match in enumerate(_CAPITALISED.finditer(sentence)):
         term = match.group(1).rstrip(".,").replace("’", "'")
-        if match.start() == 0 or term[0].isdigit() or term.lower() in {"the", "this", "that", "yes", "no", "according", "however", "nato's"}:
+        if match.start() == 0 or term[0].isdigit() or term.lower() in {"the", "this", "that", "yes", "no", "according", "however"}:
             continue
         if term.lower().replace("'s", "") not in lowered.replace("’", "'"):
             terms.append(term)

@@ -200,3 +200,11 @@ def test_markers_written_before_each_line_belong_to_that_line():
     assert split_answer("[1] Israel is a member of NATO.\n[2] Israel is a partner.\n[3] Israel is a partner.") == [
         "Israel is a member of NATO [1].", "Israel is a partner [2]."]  # the repeated sentence is dropped
     assert split_answer("Claim one [1]. . Claim two [2].") == ["Claim one [1].", "Claim two [2]."]
+
+
+def test_possessive_names_are_checked_without_their_s():
+    """ "NATO's" counts as mentioned wherever "NATO" is (no list of exempt names), and is novel where it is not."""
+    from qa_bot.citations import novel_terms
+
+    assert novel_terms("Then NATO’s chief and Turkey's envoy met.", "The NATO chief met the envoy of Turkey.") == []
+    assert novel_terms("Then NATO's chief spoke.", "The alliance chief spoke.") == ["NATO's"]
