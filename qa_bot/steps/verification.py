@@ -9,7 +9,7 @@ so a figure that counts something else is dropped, and none left means a refusal
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator
 
 from qa_bot.answer import AnswerSentence
 from qa_bot.citations import Claim, Verifier, is_not_found, verify_and_repair
