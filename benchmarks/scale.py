@@ -278,8 +278,8 @@ def measure_hybrid(settings, qs: list[str]) -> dict:
     from vectorstore.retrieval import HybridRetriever, SearchFilters
     from vectorstore.store import ChunkStore
 
-    store = ChunkStore(settings)
-    retriever = HybridRetriever(store, FixedQueryVectors(), settings)
+    store = ChunkStore(settings.store_config())
+    retriever = HybridRetriever(store, FixedQueryVectors(), settings.retrieval_config())
     n = settings.candidates
     where = SearchFilters().chroma_where()
     index = retriever.keyword_index()
@@ -317,7 +317,7 @@ def run_hybrid(args) -> dict:
             settings = Settings(data_dir=workdir, threads=args.threads)
             from vectorstore.store import ChunkStore
 
-            store = ChunkStore(settings)
+            store = ChunkStore(settings.store_config())
             fill_s = fill_store(store, n)
             del store
             gc.collect()

@@ -87,6 +87,11 @@ def extract_markers(text: str, n_sources: int) -> tuple[str, list[int]]:
     return clean.strip(), found
 
 
+def strip_markers(text: str) -> str:
+    """The text without its [n] and [unverified] markers (an earlier answer quoted back to the model)."""
+    return re.sub(r"\s*\[(\d+|unverified)\]", "", text or "")
+
+
 def split_answer(text: str) -> list[str]:
     """Answer sentences, with markers that trail a sentence's full stop kept on that sentence."""
     text = _LEADING_MARKERS.sub(lambda m: f"{m.group(1)}{m.group(3).rstrip()} {m.group(2).strip()}", text.strip())
@@ -427,7 +432,7 @@ def novel_terms(sentence: str, passage_text: str) -> list[str]:
     terms = []
     for i, match in enumerate(_CAPITALISED.finditer(sentence)):
         term = match.group(1).rstrip(".,").replace("’", "'")
-        if match.start() == 0 or term[0].isdigit() or term.lower() in {"the", "this", "that", "yes", "no", "according", "however", "nato's"}:
+        if match.start() == 0 or term[0].isdigit() or term.lower() in {"the", "this", "that", "yes", "no", "according", "however"}:
             continue
         if term.lower().replace("'s", "") not in lowered.replace("’", "'"):
             terms.append(term)
@@ -439,9 +444,13 @@ def verify_and_repair(
     passages: Sequence[Passage],
     verifier: Verifier,
     question: str = "",
+    repair: bool = True,
+    joint: bool = True,
 ) -> tuple[list[AnswerSentence], dict[int, tuple[float, str]]]:
     """Check every sentence's citations, fix wrong or missing ones, flag unsupported sentences.
 
+    With ``repair`` off a sentence is supported only by the passages it cites (no marker is
+    replaced or added); with ``joint`` off, never by two passages together.
     Returns the sentences and, per cited passage number, its best (support, supporting sentence).
     """
     by_number = {p.n: idx for idx, p in enumerate(passages)}
@@ -469,12 +478,13 @@ def verify_and_repair(
         repaired = False
         if not supported_by:
             j = int(np.argmax(row)) if len(row) else -1
-            if j >= 0 and row[j] >= verifier.threshold:
+            if repair and j >= 0 and row[j] >= verifier.threshold:
                 supported_by = [passages[j].n]
                 repaired = True
-            elif (pair := verifier.joint_support(claim, passages, semantic_row, best_row)) is not None:
-                a, b, joint = pair
-                row[a] = row[b] = joint  # each is half of the support: cite both
+            elif joint and (pair := _joint(verifier, claim, passages, semantic_row, best_row,
+                                           None if repair else [by_number[n] for n in cited])) is not None:
+                a, b, together = pair
+                row[a] = row[b] = together  # each is half of the support: cite both
                 supported_by = [passages[a].n, passages[b].n]
             elif (cover := verifier.clause_support(claim, passages, question)) is not None:
                 for j, clause_score in cover:  # each cited passage supports one clause
@@ -498,6 +508,15 @@ def verify_and_repair(
             )
         )
     return out, passage_support
+
+
+def _joint(verifier: Verifier, claim: Claim, passages: Sequence[Passage], semantic: np.ndarray, best: Sequence[str],
+           among: Sequence[int] | None) -> tuple[int, int, float] | None:
+    """Joint support by two of the passages (by two of those at indices ``among`` when given)."""
+    if among is None:
+        return verifier.joint_support(claim, passages, semantic, best)
+    pair = verifier.joint_support(claim, [passages[i] for i in among], semantic[list(among)], [best[i] for i in among])
+    return None if pair is None else (among[pair[0]], among[pair[1]], pair[2])
 
 
 def render_answer(sentences: Sequence[AnswerSentence]) -> str:

@@ -41,19 +41,19 @@ class Components:
     def store(self):
         from vectorstore.store import ChunkStore
 
-        return ChunkStore(self.settings)
+        return ChunkStore(self.settings.store_config())
 
     @cached_property
     def retriever(self):
         from vectorstore.retrieval import HybridRetriever
 
-        return HybridRetriever(self.store, self.embedder, self.settings)
+        return HybridRetriever(self.store, self.embedder, self.settings.retrieval_config())
 
     @cached_property
     def ingestor(self):
         from vectorstore.ingest import Ingestor
 
-        return Ingestor(self.settings, self.store, self.embedder)
+        return Ingestor(self.settings.ingest_config(), self.store, self.embedder)
 
     @cached_property
     def verifier(self):
@@ -64,7 +64,10 @@ class Components:
         from qa_bot.checking.model import CheckerUnavailable, SupportChecker
         from qa_bot.citations import Verifier
 
+        from qa_bot.steps import Rules
+
         s = self.settings
+        rules = Rules(s.disabled_rules)
         checker = None
         if s.verifier == "model":
             try:
@@ -74,8 +77,8 @@ class Components:
                 self.verifier_notice = f"Support checker unavailable ({exc}); citations are checked by word overlap instead."
                 log.warning(self.verifier_notice)
         return Verifier(self.embedder.embed, s.support_threshold, checker=checker, rules=s.checker_rules,
-                        clause_support=s.verifier_clause_support,
-                        premises_skipped=s.verifier_skip_premises)
+                        clause_support=rules.on("clause_support"),
+                        premises_skipped=rules.on("question_premises"))
 
     def llm(self):
         """The chat model for the configured backend, or None when answering is extractive-only."""

@@ -146,6 +146,17 @@ def answer_names_the_count(question: str, text: str) -> bool:
     return "other" not in verdicts and matcher.mentions_noun(text)
 
 
+def count_claim(question: str, value: int) -> str:
+    """The question stated with a figure as its answer: "How many members does NATO have?" -> "29 members does NATO have".
+
+    The verifier checks this against the passage the figure was read from, so a number read
+    next to the right noun but about something else ("28 member countries" of NATO for "how
+    many states recognised Israel in 1949") is not taken as the answer.
+    """
+    asked = re.search(r"\bhow\s+many\b([^?]*)", question, re.IGNORECASE)  # the count question, not what precedes it
+    return f"{value}{asked.group(1)}".strip() if asked else str(value)
+
+
 def find_figures(question: str, chunks: Iterable[ScoredChunk]) -> list[Figure]:
     """Every number written directly before the counted noun ("28-member", "29 country") in the chunks.
 

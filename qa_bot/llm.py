@@ -1,4 +1,4 @@
-"""Chat models chosen by settings: embedded llama.cpp, any OpenAI-compatible endpoint, or none.
+"""Chat models chosen by settings: embedded llama.cpp, any OpenAI-compatible endpoint, a fake for tests, or none.
 
 Both backends are LangChain chat models, so the pipeline streams from either
 the same way (``model.stream(messages)``).
@@ -143,6 +143,10 @@ def make_chat_model(settings: Settings) -> BaseChatModel | None:
             from qa_bot.openai_chat import openai_chat_model
 
             return openai_chat_model(settings)
+        case "fake":
+            from qa_bot.fake_chat import SourceEchoChat
+
+            return SourceEchoChat()
         case "none":
             return None
     raise ValueError(f"unknown llm_backend {settings.llm_backend!r}")
@@ -155,5 +159,7 @@ def describe(settings: Settings) -> str:
             return f"llama.cpp: {settings.llm_model_path or settings.llm_model}"
         case "openai":
             return f"OpenAI-compatible: {settings.openai_model} at {settings.openai_base_url or 'api.openai.com'}"
+        case "fake":
+            return "fake (cites the source sentence closest to the question; for tests)"
         case _:
             return "none (extractive answers)"

@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+import json
+from dataclasses import fields
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from qa_bot.steps import Rule
+from vectorstore.config import IngestConfig, RetrievalConfig, StoreConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TOML = Path("qa-bot.toml")
@@ -96,7 +102,8 @@ class Settings(BaseSettings):
 
     # --- answering -------------------------------------------------------
     mode: Literal["generative", "extractive"] = "generative"
-    llm_backend: Literal["llamacpp", "openai", "none"] = "llamacpp"
+    # fake: a deterministic stand-in that cites the source sentence closest to the question (tests, ablations of logic)
+    llm_backend: Literal["llamacpp", "openai", "fake", "none"] = "llamacpp"
     llm_model: str = "qwen2.5-coder-1.5b"
     llm_model_path: Path | None = None  # any GGUF; default: assembled into data_dir
     llm_context: int = 4096
@@ -114,9 +121,6 @@ class Settings(BaseSettings):
     llm_batch: int = 512  # llama.cpp prompt batch (n_batch = n_ubatch)
     llm_flash_attn: bool = False
     history_turns: int = 3
-    # a yes/no question about what two or more named sources say is split into one claim per source, each
-    # searched in that publisher's articles and verified (qa_bot/comparison.py, docs/answering.md)
-    comparisons: bool = True
     min_relevance: float = 0.25  # best retrieved chunk must reach this to answer
     support_threshold: float = 0.45  # the overlap verifier's decision point (fallback only)
     # overlap: word overlap + embedding similarity (default); model: the trained support checker, opt-in until it
@@ -125,14 +129,13 @@ class Settings(BaseSettings):
     checker_path: Path | None = None  # default: the weights shipped in qa_bot/checking/weights
     checker_threshold: float | None = None  # default: the calibrated value in the checker's manifest
     checker_rules: list[str] = Field(default_factory=lambda: ["numbers"])  # hard rules beside the checker
-    # refuse a question that attributes its facts only to outlets the library holds nothing from
-    gate_named_outlets: bool = True
-    # a sentence joining facts of several articles is supported clause by clause (multi-hop answers)
-    verifier_clause_support: bool = True
-    # ... where a clause only restating the question is its premise, not a claim to check
-    verifier_skip_premises: bool = True
     checker_precision: Literal["auto", "fp32", "bf16"] = "auto"
     context_chunks: int = 5
+    # rules switched off, for ablations (qa_bot/steps/__init__.py lists them; docs/answering.md#switching-rules-off):
+    # rewrite, split, relevance_gate, date_gate, figures, choice_hint, joint_support, citation_repair,
+    # comparisons, outlet_gate, clause_support, question_premises.
+    # QA_BOT_DISABLED_RULES=figures,date_gate (or a JSON list); in TOML a list.
+    disabled_rules: Annotated[list[Rule], NoDecode] = Field(default_factory=list)
     passage_words: int = 70  # words of each source shown to the model (its sentences closest to the question)
 
     # --- UI ----------------------------------------------------------------
@@ -145,6 +148,15 @@ class Settings(BaseSettings):
     # (Gradio's own queue, one at a time): with 8, the 20-conversation test once got a follow-up of an
     # extractive conversation answered in generative mode, not yet understood (docs/ui.md)
     ui_concurrency: int = 1
+
+    @field_validator("disabled_rules", mode="before")
+    @classmethod
+    def _rule_names(cls, value: object) -> object:
+        """Accept "figures,date_gate" or '["figures", "date_gate"]' (environment) as well as a list."""
+        if isinstance(value, str):
+            value = json.loads(value) if value.strip().startswith("[") else [v for v in value.split(",")]
+            return [v.strip() for v in value if v.strip()]
+        return value
 
     @model_validator(mode="after")
     def _fill_paths(self) -> "Settings":
@@ -187,6 +199,19 @@ class Settings(BaseSettings):
         if self.llm_model_path is not None:
             return Path(self.llm_model_path)
         return self.data_dir / "models" / GGUF_MODELS[self.llm_model]["file"]
+
+    def store_config(self) -> StoreConfig:
+        """The store's part of the settings, as vectorstore/ takes it."""
+        return StoreConfig(path=Path(self.store_path), keyword_path=self.keyword_path, mode=self.store_mode,
+                           host=self.store_host, port=self.store_port, ssl=self.store_ssl, token=self.store_token,
+                           token_header=self.store_token_header, collection=self.collection, threads=self.threads,
+                           metadata_in_index=self.metadata_in_index)
+
+    def retrieval_config(self) -> RetrievalConfig:
+        return RetrievalConfig(**{f.name: getattr(self, f.name) for f in fields(RetrievalConfig)})
+
+    def ingest_config(self) -> IngestConfig:
+        return IngestConfig(**{f.name: getattr(self, f.name) for f in fields(IngestConfig)})
 
     def with_overrides(self, **changes: object) -> "Settings":
         """A copy with some fields changed (validated again)."""

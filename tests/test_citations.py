@@ -243,3 +243,9 @@ def test_clauses_restating_the_question_are_its_premises_and_the_answer_clause_m
     assert not verify_and_repair(raw, passages, strict, question)[0][0].supported
     wrong = raw.replace("Sam Bankman-Fried", "Changpeng Zhao")  # the answer's own clause has no source
     assert not verify_and_repair(wrong, passages, Verifier(bag_of_words, threshold=0.45), question)[0][0].supported
+def test_possessive_names_are_checked_without_their_s():
+    """ "NATO's" counts as mentioned wherever "NATO" is (no list of exempt names), and is novel where it is not."""
+    from qa_bot.citations import novel_terms
+
+    assert novel_terms("Then NATO’s chief and Turkey's envoy met.", "The NATO chief met the envoy of Turkey.") == []
+    assert novel_terms("Then NATO's chief spoke.", "The alliance chief spoke.") == ["NATO's"]

@@ -70,3 +70,16 @@ def test_dates_and_titles_derived():
     assert find_date((ARTICLES / "000_864da4a0ec9d2cba.txt").read_text()) == "2023-01-26"
     assert find_date("Nothing dated here.") == ""
     assert derive_title("\n\n  My headline \nbody") == "My headline"
+
+
+def test_any_publishers_pitch_is_dropped_by_how_it_addresses_the_reader():
+    """The pitch is recognised by its opener and by speaking to the reader, not by one publisher's phrases."""
+    raw = ("Storm hits the coast\n\nDear Readers,\nIndependent reporting costs money, and we rely on you.\n"
+           "Join for $3 a month and read without limits.\n  • No adverts\n  • Weekly newsletter\nThe Editors\n\n\n"
+           "The storm reached the coast on Monday, officials said.\n\n"
+           "\u201cWe have never seen waves like this,\u201d said the harbour master, Ann Lee.\n\nRoads were closed overnight.")
+    cleaned = clean_article(raw)
+    for pitch in ("Dear Readers", "we rely on you", "$3 a month", "No adverts", "The Editors"):
+        assert pitch not in cleaned.text, pitch
+    for reporting in ("The storm reached the coast", "We have never seen waves like this", "Roads were closed"):
+        assert reporting in cleaned.text, reporting

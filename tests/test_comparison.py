@@ -140,5 +140,5 @@ def test_a_missing_source_is_refused_and_the_setting_switches_it_off(two_publish
                 "prices rose?")
     refused = _bot(two_publishers).ask(question, mode="extractive")
     assert refused.refused and "Daily Bugle" in refused.answer and refused.mode == "comparison"
-    off = _bot(two_publishers, comparisons=False).ask(question, mode="extractive")
+    off = _bot(two_publishers, disabled_rules=["comparisons"]).ask(question, mode="extractive")
     assert off.mode == "extractive"

@@ -45,7 +45,7 @@ def test_a_library_without_publishers_never_refuses_on_this_ground():
 
 
 def _bot(seeded, gate: bool) -> QABot:
-    settings = seeded.settings.with_overrides(mode="generative", gate_named_outlets=gate)
+    settings = seeded.settings.with_overrides(mode="generative", disabled_rules=[] if gate else ["outlet_gate"])
     components = Components(settings)
     components.__dict__.update(embedder=seeded.embedder, store=seeded.store, retriever=seeded.retriever)
     components._llm = GenericFakeChatModel(messages=iter([AIMessage(

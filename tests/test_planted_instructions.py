@@ -11,6 +11,7 @@ import pytest
 from qa_bot.citations import verify_and_repair
 from qa_bot.injection import instructs_ai, quote
 from qa_bot.pipeline import QABot
+from qa_bot.steps.retrieval import to_passages
 
 PLANTED = (
     "Kessel bridge opens in Valdoria\n\n"
@@ -81,14 +82,14 @@ def test_planted_article_stays_stored_and_searchable_whole(planted):
 def test_verifier_never_certifies_a_planted_claim(planted, claim):
     bot = QABot(planted.settings, planted)
     retrieved = planted.retriever.search("Kessel bridge collapse builder", k=5)
-    passages = [p for p, _ in bot._passages(retrieved)]
+    passages = [p for p, _ in to_passages(retrieved)]
     sentences, _ = verify_and_repair(claim, passages, bot.verifier, "What happened to the Kessel bridge?")
     assert not any(s.supported_by for s in sentences)
 
 
 def test_verifier_still_certifies_the_article_reporting(planted):
     bot = QABot(planted.settings, planted)
-    passages = [p for p, _ in bot._passages(planted.retriever.search("Kessel bridge cost", k=5))]
+    passages = [p for p, _ in to_passages(planted.retriever.search("Kessel bridge cost", k=5))]
     sentences, _ = verify_and_repair("The Kessel bridge cost 80 million euros [1].", passages, bot.verifier,
                                      "How much did the Kessel bridge cost?")
     assert sentences[0].supported_by

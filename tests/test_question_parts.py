@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa_bot.pipeline import split_question
+from qa_bot.steps.planning import split_question
 
 
 @pytest.mark.parametrize("question, parts", [
@@ -22,7 +22,7 @@ def test_split_question(question, parts):
 
 
 def test_names_found_together_lets_a_question_about_a_named_person_through():
-    from qa_bot.pipeline import names_found_together
+    from qa_bot.steps.gates import names_found_together
 
     texts = ["In response, Volker Beck asked on Twitter what this means.", "NATO has about 40 partners, including Australia."]
     assert names_found_together("What did Volker Beck ask on Twitter?", texts)

@@ -27,12 +27,10 @@ _DROP_LINE = re.compile(
 )
 _CREDIT = re.compile(r"\((photo\s+)?credit:[^)]*\)\s*$|^\(?(photo\s+)?credit:.*$", re.IGNORECASE)
 _PITCH_START = re.compile(r"^(dear\s+reader|dear\s+readers|support\s+(our|independent)\s+journalism)\b", re.IGNORECASE)
-_PITCH_LINE = re.compile(
-    r"paywall|subscri|premium|e-?paper|for\s+\$\d+|a\s+month|loyal\s+readers|be\s+our\s+partner|help\s+us\s+grow"
-    r"|keep\s+(our\s+)?journalism|free\s+of\s+ads|thank\s+you,?$|editor-in-chief|\bceo\b|news\s+and\s+analysis"
-    r"|as\s+you\s+can\s+imagine|business\s+models|access\s+to",
-    re.IGNORECASE,
-)
+# After an opener, a pitch speaks to the reader as the publication ("we ask you", "help us") or sells ("$5 a month").
+_ADDRESS = re.compile(r"\b(you|your|we|our|us)\b", re.IGNORECASE)
+_SELLING = re.compile(r"subscri|paywall|donat|\$\s?\d|\bper\s+(month|year)\b", re.IGNORECASE)
+_QUOTED = re.compile(r"[“\"][^”\"]*[”\"]")
 _TRAILER = re.compile(
     r"^(related\s+(content|articles|stories|posts)|recommended(\s+for\s+you)?|more\s+(from|on)\s+.{0,40}|read\s+more:?|you\s+may\s+also\s+like|most\s+popular)$",
     re.IGNORECASE,
@@ -117,12 +115,12 @@ def _drop_pitch_blocks(lines: list[str], drop) -> None:
                 if not s:
                     j += 1
                     continue
-                if _PITCH_LINE.search(s) or _BULLET.match(lines[j]) or _looks_like_signature(s):
+                if _is_pitch_line(s) or _BULLET.match(lines[j]) or _looks_like_signature(s):
                     drop(j)
                     misses = 0
                 else:
                     misses += 1
-                    if misses == 1 and len(s) < 160 and j + 1 < len(lines) and _PITCH_LINE.search(" ".join(lines[j + 1 : j + 4])):
+                    if misses == 1 and len(s) < 160 and j + 1 < len(lines) and _is_pitch_line(" ".join(lines[j + 1 : j + 4])):
                         drop(j)  # a short pitch line sandwiched between pitch lines
                         misses = 0
                 j += 1
@@ -131,8 +129,15 @@ def _drop_pitch_blocks(lines: list[str], drop) -> None:
             i += 1
 
 
+def _is_pitch_line(s: str) -> bool:
+    """A line of an appeal: it addresses the reader outside any quotation, or sells something."""
+    return bool(_ADDRESS.search(_QUOTED.sub("", s)) or _SELLING.search(s))
+
+
 def _looks_like_signature(s: str) -> bool:
-    """'Jane Doe, CEO, Example Group' style sign-off lines."""
+    """'Jane Doe, CEO, Example Group' or 'The Editors' style sign-off lines."""
+    if len(s) < 40 and re.match(r"^[A-Z][\w.\-’']+(\s+[A-Z][\w.\-’']+){0,3}$", s):
+        return True
     return bool(re.match(r"^[A-Z][\w.\-’']+(\s+[A-Z][\w.\-’']+){1,3},\s*[\w\- ]+(,\s*[\w\- ]+)?$", s)) and len(s) < 90
 
 

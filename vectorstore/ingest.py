@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from qa_bot.settings import Settings
+from vectorstore.config import IngestConfig
 from vectorstore.chunking import chunk_article
 from vectorstore.cleaning import clean_article
 from vectorstore.documents import Article, Chunk
@@ -68,7 +68,7 @@ class IngestReport:
         return "\n".join(lines)
 
 
-def build_article(raw: RawDocument, manifest: dict[str, str], settings: Settings, embedder_id: str) -> Article:
+def build_article(raw: RawDocument, manifest: dict[str, str], config: IngestConfig, embedder_id: str) -> Article:
     """Clean the raw text and settle its metadata: manifest first, then what the loader or text gives."""
     cleaned = clean_article(raw.text)
     meta = {**raw.meta, **{k: v for k, v in manifest.items() if v}}
@@ -85,8 +85,8 @@ def build_article(raw: RawDocument, manifest: dict[str, str], settings: Settings
         dropped=cleaned.dropped,
     )
     fingerprint = json.dumps(
-        [article.text, article.metadata(), article.sections, settings.chunk_tokens, settings.chunk_overlap_tokens,
-         settings.metadata_in_index, embedder_id, CHUNKER_VERSION],
+        [article.text, article.metadata(), article.sections, config.chunk_tokens, config.chunk_overlap_tokens,
+         config.metadata_in_index, embedder_id, CHUNKER_VERSION],
         sort_keys=True, default=str,
     )
     article.content_hash = hashlib.sha256(fingerprint.encode()).hexdigest()
@@ -96,8 +96,8 @@ def build_article(raw: RawDocument, manifest: dict[str, str], settings: Settings
 class Ingestor:
     """Loads files into the store; one bad file never stops the rest."""
 
-    def __init__(self, settings: Settings, store: ChunkStore, embedder: Embedder):
-        self.settings = settings
+    def __init__(self, config: IngestConfig, store: ChunkStore, embedder: Embedder):
+        self.config = config
         self.store = store
         self.embedder = embedder
         self._count_tokens = None
@@ -134,17 +134,17 @@ class Ingestor:
         pending: list[tuple[Article, list[Chunk], bool]] = []
         bar = _progress(files, progress)
         for path in bar:
-            docs, errors = load_file(path, int(self.settings.max_file_mb * 1e6))
+            docs, errors = load_file(path, int(self.config.max_file_mb * 1e6))
             report.errors += errors
             for raw in docs:
-                article = build_article(raw, lookup_metadata(manifest, raw), self.settings, self.embedder.model_path)
+                article = build_article(raw, lookup_metadata(manifest, raw), self.config, self.embedder.model_path)
                 if raw.source_id in seen_sources:
                     report.errors.append(LoadError(raw.path, f"duplicate article id '{raw.source_id}' in this run; skipped"))
                     continue
                 seen_sources.add(raw.source_id)
                 report.articles += 1
                 stored_hash, complete = self.store.source_state(article.source_id)
-                chunks = chunk_article(article, self._counter(), self.settings.chunk_tokens, self.settings.chunk_overlap_tokens)
+                chunks = chunk_article(article, self._counter(), self.config.chunk_tokens, self.config.chunk_overlap_tokens)
                 if stored_hash == article.content_hash and complete:
                     report.chunks_skipped += len(chunks)
                     continue
@@ -173,7 +173,7 @@ class Ingestor:
         """Embed the pending articles' chunks in one batch, write them in one upsert, then drop old versions."""
         if not pending:
             return
-        with_header = self.settings.metadata_in_index
+        with_header = self.config.metadata_in_index
         all_chunks = [c for _, chunks, _ in pending for c in chunks]
         crash_point("ingest:embedding")
         vectors = self.embedder.embed([index_text(c, with_header) for c in all_chunks])

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-from qa_bot.settings import Settings
+from vectorstore.config import RetrievalConfig
 from vectorstore.bm25 import KeywordIndex
 from vectorstore.documents import Chunk, ScoredChunk, index_text  # noqa: F401  (index_text: re-exported)
 from vectorstore.embedding import Embedder
@@ -96,10 +96,10 @@ class SearchFilters:
 class HybridRetriever:
     """Searches a :class:`ChunkStore` by keywords, meaning, or both."""
 
-    def __init__(self, store: ChunkStore, embedder: Embedder, settings: Settings):
+    def __init__(self, store: ChunkStore, embedder: Embedder, config: RetrievalConfig):
         self.store = store
         self.embedder = embedder
-        self.settings = settings
+        self.config = config
         self._checked_at = 0.0
         self._lock = threading.Lock()
         self.keyword_notice = ""  # what the last start-up check rebuilt, if anything
@@ -139,9 +139,9 @@ class HybridRetriever:
         method: Method = "hybrid",
     ) -> list[ScoredChunk]:
         """The k best chunks for a query, at most ``max_chunks_per_article`` per article when possible."""
-        k = k or self.settings.k
+        k = k or self.config.k
         filters = filters or SearchFilters()
-        vector, dense, keyword = self.candidates(query, max(self.settings.candidates, k * 4), filters, method)
+        vector, dense, keyword = self.candidates(query, max(self.config.candidates, k * 4), filters, method)
         return self._resolve(self.fuse(query, dense, keyword, k, method), vector)
 
     def candidates(self, query: str, n: int, filters: SearchFilters, method: Method = "hybrid"):
@@ -195,10 +195,10 @@ class HybridRetriever:
     def fuse(self, query: str, dense, keyword, k: int, method: Method = "hybrid") -> list[ScoredChunk]:
         """Weighted reciprocal-rank fusion, publisher boost, then the per-article cap."""
         fused: dict[str, ScoredChunk] = {}
-        linear = self.settings.fusion == "linear"
-        rrf = self.settings.rrf_k
-        w_dense = self.settings.dense_weight if method == "hybrid" else 1.0
-        w_bm25 = self.settings.bm25_weight if method == "hybrid" else 1.0
+        linear = self.config.fusion == "linear"
+        rrf = self.config.rrf_k
+        w_dense = self.config.dense_weight if method == "hybrid" else 1.0
+        w_bm25 = self.config.bm25_weight if method == "hybrid" else 1.0
         top_bm25 = keyword[0][1] if keyword else 1.0
         for rank, (chunk, sim) in enumerate(dense, start=1):
             item = fused.setdefault(chunk.chunk_id, ScoredChunk(chunk=chunk, score=0.0))
@@ -213,9 +213,9 @@ class HybridRetriever:
             unit = 1.0 if linear else 1 / (rrf + 1)
             for item in fused.values():
                 if item.chunk.publisher.lower() in named:
-                    item.score += self.settings.publisher_boost * w_bm25 * unit
+                    item.score += self.config.publisher_boost * w_bm25 * unit
         ranked = sorted(fused.values(), key=lambda s: s.score, reverse=True)
-        return diversify(ranked, k, self.settings.max_chunks_per_article, self.settings.same_article_decay)
+        return diversify(ranked, k, self.config.max_chunks_per_article, self.config.same_article_decay)
 
     def _publishers_named_in(self, query: str) -> set[str]:
         q = query.lower()

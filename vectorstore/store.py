@@ -20,7 +20,7 @@ from typing import Any, Callable, Collection, Iterator, Sequence
 
 import numpy as np
 
-from qa_bot.settings import Settings
+from vectorstore.config import StoreConfig
 from vectorstore.bm25 import KeywordDoc, KeywordIndex, KeywordIndexBusy, KeywordIndexError, KeywordState, KeywordWriter
 from vectorstore.documents import Chunk, index_text
 from vectorstore.faults import crash_point
@@ -42,43 +42,38 @@ class StoreUnavailable(RuntimeError):
     """The Chroma server cannot be reached (http mode); the message names its URL."""
 
 
-def store_url(settings: Settings) -> str:
-    scheme = "https" if settings.store_ssl else "http"
-    return f"{scheme}://{settings.store_host}:{settings.store_port}"
-
-
-def make_client(settings: Settings):
+def make_client(config: StoreConfig):
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    if settings.store_mode == "http":
+    if config.mode == "http":
         headers = {}
-        if settings.store_token:
-            value = settings.store_token
-            headers[settings.store_token_header] = f"Bearer {value}" if settings.store_token_header == "Authorization" else value
+        if config.token:
+            value = config.token
+            headers[config.token_header] = f"Bearer {value}" if config.token_header == "Authorization" else value
         try:
-            return chromadb.HttpClient(host=settings.store_host, port=settings.store_port, ssl=settings.store_ssl,
+            return chromadb.HttpClient(host=config.host, port=config.port, ssl=config.ssl,
                                        headers=headers or None, settings=chroma_settings)
         except Exception as exc:  # chromadb raises ValueError/ConnectError/... depending on what failed
-            raise StoreUnavailable(f"cannot reach the Chroma server at {store_url(settings)}: {_first_line(exc)}") from None
-    settings.store_path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.store_path), settings=chroma_settings)
+            raise StoreUnavailable(f"cannot reach the Chroma server at {config.url}: {_first_line(exc)}") from None
+    config.path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(config.path), settings=chroma_settings)
 
 
 class ChunkStore:
     """Chunks with vectors and metadata in one Chroma collection, mirrored by a keyword index."""
 
-    def __init__(self, settings: Settings, client: Any | None = None):
-        self.settings = settings
-        self.client = client or make_client(settings)
+    def __init__(self, config: StoreConfig, client: Any | None = None):
+        self.config = config
+        self.client = client or make_client(config)
         with self._guard():
             self.collection = self.client.get_or_create_collection(
-                name=settings.collection,
+                name=config.collection,
                 embedding_function=None,
                 configuration={"hnsw": {"space": "cosine"}},
             )
-        self.keyword = KeywordIndex(settings.keyword_path, threads=settings.threads)
+        self.keyword = KeywordIndex(config.keyword_path, threads=config.threads)
         self._writer: KeywordWriter | None = None
         self._write_lock = threading.RLock()
         self.last_rebuild: Rebuild | None = None
@@ -86,7 +81,7 @@ class ChunkStore:
     @contextmanager
     def _guard(self) -> Iterator[None]:
         """In http mode, a server that is down or stops answering becomes one clear error naming its URL."""
-        if self.settings.store_mode != "http":
+        if self.config.mode != "http":
             yield
             return
         try:
@@ -96,7 +91,7 @@ class ChunkStore:
         except Exception as exc:
             if _is_connection_error(exc):
                 raise StoreUnavailable(
-                    f"lost the Chroma server at {store_url(self.settings)}: {_first_line(exc)}") from None
+                    f"lost the Chroma server at {self.config.url}: {_first_line(exc)}") from None
             raise
 
     # --- writing ---------------------------------------------------------
@@ -179,7 +174,7 @@ class ChunkStore:
     def _collection_metadata(self) -> dict:
         """The collection's metadata as the server has it now (another process may have changed it)."""
         with self._guard():
-            return dict(self.client.get_collection(self.settings.collection, embedding_function=None).metadata or {})
+            return dict(self.client.get_collection(self.config.collection, embedding_function=None).metadata or {})
 
     def ensure_keyword_index(self) -> Rebuild | None:
         """Start-up check: rebuild a missing, stale or damaged keyword index; None when it was current.
@@ -239,7 +234,7 @@ class ChunkStore:
         return KeywordDoc(
             chunk_id=chunk.chunk_id, source=chunk.source_id, section=chunk.section, publisher=chunk.publisher,
             published_at=chunk.published_at, date_key=date_key(chunk.published_at),
-            text=index_text(chunk, self.settings.metadata_in_index),
+            text=index_text(chunk, self.config.metadata_in_index),
         )
 
     def keyword_docs(self) -> Iterator[list[KeywordDoc]]:

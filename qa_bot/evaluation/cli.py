@@ -71,7 +71,7 @@ def model_name(settings: Settings) -> str:
         return settings.openai_model
     if settings.llm_backend == "llamacpp":
         return settings.llm_model_path.name if settings.llm_model_path else settings.llm_model
-    return "none"
+    return settings.llm_backend  # "fake" or "none"
 
 
 def _latest_run(root: Path) -> Path | None:
@@ -163,6 +163,7 @@ def run(args: argparse.Namespace, settings: Settings, make_bot: Callable[[], obj
             "support_threshold": settings.support_threshold,
             # answers replayed from a cache: quality comparable, timings not
             "llm_replay_cache": str(settings.llm_replay_cache) if settings.llm_replay_cache else None,
+            "disabled_rules": list(settings.disabled_rules),  # an ablation run says which rules were off
         },
     )
     if (out_dir / RESULTS_FILE).is_file() and not args.resume and (out_dir / RESULTS_FILE).stat().st_size:

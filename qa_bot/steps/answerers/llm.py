@@ -1,0 +1,119 @@
+"""The LLM answerer: the chat model writes the answer from numbered sources, streamed token by token.
+
+Rule ``choice_hint``: an "A or B?" question gets "say which of the options" in the prompt.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from prompts import load_prompt, render
+from qa_bot.citations import is_choice_question, is_yes_no_question, strip_markers
+from qa_bot.injection import quote
+from qa_bot.steps import Rules
+from qa_bot.steps.answerers import Draft, since
+from qa_bot.steps.answerers.extractive import SentenceRanker
+from qa_bot.steps.events import StreamEvent, status
+from qa_bot.steps.model import ModelAccess, wait_turn
+from qa_bot.steps.retrieval import Sourced
+from vectorstore.bm25 import tokenize
+
+MIN_WINDOW_WORDS = 15  # room left in a source's budget worth filling with part of a long sentence
+HISTORY_CHARS = 500
+
+
+class LLMAnswerer:
+    """Prompts the model with the passages (their sentences closest to the question) and streams its answer."""
+
+    def __init__(self, settings, rules: Rules, ranker: SentenceRanker):
+        self.history_turns = settings.history_turns
+        self.passage_words = settings.passage_words
+        self.rules = rules
+        self.ranker = ranker
+
+    def draft(self, model: ModelAccess, question: str, turns: list[tuple[str, str]], passages: Sequence[Sourced],
+              started: float) -> Iterator[StreamEvent]:
+        """Stream the model's answer after waiting for its turn; returns the Draft with its timings and prompt size."""
+        measured: dict = {"ttft_s": None, "prompt_tokens": None, "prompt_tokens_evaluated": None}
+        queued = time.perf_counter()
+        parts: list[str] = []
+        with model.queue.join() as ticket:
+            yield from wait_turn(ticket)
+            queue_s = time.perf_counter() - queued
+            yield status("Writing the answer...")
+            for chunk in model.llm.stream(self.messages(question, turns, passages)):
+                usage = getattr(chunk, "usage_metadata", None)
+                if usage:  # the whole prompt, and the part the model's cache did not already hold
+                    measured["prompt_tokens"] = usage.get("input_tokens")
+                    cached = (usage.get("input_token_details") or {}).get("cache_read")
+                    measured["prompt_tokens_evaluated"] = None if cached is None else measured["prompt_tokens"] - cached
+                if not chunk.content:
+                    continue
+                if measured["ttft_s"] is None:
+                    measured["ttft_s"] = since(started)
+                parts.append(str(chunk.content))
+                yield StreamEvent("token", str(chunk.content))
+        return Draft(text="".join(parts), mode="generative", passages=list(passages), queue_s=queue_s, **measured)
+
+    def messages(self, question: str, turns: list[tuple[str, str]], passages: Sequence[Sourced]) -> list:
+        from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+        messages = [SystemMessage(load_prompt("system"))]
+        for user, assistant in turns[-self.history_turns :]:
+            messages += [HumanMessage(user[:HISTORY_CHARS]), AIMessage(strip_markers(assistant)[:HISTORY_CHARS])]
+        messages.append(HumanMessage(render("answer", sources=self.source_block(question, passages),
+                                            question=quote(question), hint=self.hint(question))))
+        return messages
+
+    def hint(self, question: str) -> str:
+        """How to open the answer, for the question shapes a small model gets wrong."""
+        if is_yes_no_question(question):
+            return "Start your answer with Yes or No, then say why."
+        if self.rules.on("choice_hint") and is_choice_question(question):
+            return "Say in one full sentence which of the options the sources support, and why."
+        return ""
+
+    def source_block(self, question: str, passages: Sequence[Sourced]) -> str:
+        """Numbered sources for the prompt: header plus each chunk's sentences most related to the question."""
+        blocks = []
+        for passage, scored in passages:
+            c = scored.chunk
+            shown = [s for s in passage.sentences if s] or ["(no usable text)"]
+            excerpt = self.best_sentences(question, shown, self.passage_words)
+            date = f", {c.published_at[:10]}" if c.published_at else ", undated"
+            blocks.append(render("source", n=passage.n, title=quote(c.title or c.source_id),
+                                 publisher=quote(c.publisher or c.source_id), date=quote(date), text=quote(excerpt)))
+        return "\n\n".join(blocks)
+
+    def best_sentences(self, question: str, sentences: Sequence[str], budget_words: int) -> str:
+        """The sentences of a chunk that best match the question, in their original order."""
+        if sum(len(s.split()) for s in sentences) <= budget_words:
+            return " ".join(sentences)
+        scores = self.ranker.scores(question, sentences)
+        chosen: dict[int, str] = {}
+        used = 0
+        for i in np.argsort(-scores):
+            words = len(sentences[i].split())
+            if used and used + words > budget_words:
+                if budget_words - used >= MIN_WINDOW_WORDS:  # a long sentence: show its part that matches best
+                    chosen[int(i)] = best_window(question, sentences[i], budget_words - used)
+                    break
+                continue
+            chosen[int(i)] = sentences[i]
+            used += words
+            if used >= budget_words:
+                break
+        return " ... ".join(chosen[i] for i in sorted(chosen))
+
+
+def best_window(question: str, sentence: str, size: int) -> str:
+    """The run of ``size`` words of a sentence holding most of the question's words, marked as cut."""
+    words = sentence.split()
+    wanted = set(tokenize(question))
+    hits = [1 if set(tokenize(w)) & wanted else 0 for w in words]
+    best = max(range(max(len(words) - size, 0) + 1), key=lambda start: sum(hits[start : start + size]))
+    window = " ".join(words[best : best + size])
+    return f"{'… ' if best else ''}{window}{' …' if best + size < len(words) else ''}"
