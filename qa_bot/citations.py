@@ -353,8 +353,11 @@ def _clauses(sentence: str) -> list[str]:
     return clauses
 
 
-_CLAUSE_BREAK = re.compile(r",?\s+(?:and|but|while)\s+|,\s*(?:who|which|where|when)\s+|;\s*", re.IGNORECASE)
-_CLAUSE_OR_COMMA = re.compile(r",?\s+(?:and|but|while)\s+|,\s+(?:(?:who|which|where|when)\s+)?|;\s*", re.IGNORECASE)
+_CONJUNCTION, _RELATIVE, _SEMICOLON = r",?\s+(?:and|but|while)\s+", r"(?:who|which|where|when)\s+", r";\s*"
+# joint support: clauses at conjunctions, ", who/which …" and ";"
+_CLAUSE_BREAK = re.compile(rf"{_CONJUNCTION}|,\s*{_RELATIVE}|{_SEMICOLON}", re.IGNORECASE)
+# clause support: the same, and at every comma followed by a space ("1,000" stays whole)
+_CLAUSE_OR_COMMA = re.compile(rf"{_CONJUNCTION}|,\s+(?:{_RELATIVE})?|{_SEMICOLON}", re.IGNORECASE)
 
 
 def echoes_withheld(claim: Claim, passage: Passage) -> bool:

@@ -63,7 +63,6 @@ class Components:
         """
         from qa_bot.checking.model import CheckerUnavailable, SupportChecker
         from qa_bot.citations import Verifier
-
         from qa_bot.steps import Rules
 
         s = self.settings
