@@ -1,8 +1,9 @@
-"""The ``qa-bot`` command line: ingest, search, reindex, stats, ask, chat, eval, check-claims, ui, setup-model."""
+"""The ``qa-bot`` command line: ingest, search, reindex, stats, ask, chat, eval, check-claims, ui, config, setup-model."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from qa_bot.runtime import configure_offline_runtime
@@ -12,6 +13,8 @@ from qa_bot.settings import Settings
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qa-bot", description="Question answering over news articles, with verified citations.")
     parser.add_argument("--data-dir", help="where the store, manifests and models live (QA_BOT_DATA_DIR)")
+    parser.add_argument("--profile", help="a settings profile shipped in qa_bot/profiles (QA_BOT_PROFILE): "
+                                          "laptop, server, extractive, fake, checker")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="load articles into the store")
@@ -59,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--ingest", action="store_true", help="ingest the bundled articles first if the store is empty")
 
+    p = sub.add_parser("config", help="print the settings in effect, by concern, as TOML (secrets masked)")
+    p.add_argument("--json", action="store_true", help="flat JSON instead")
+
     p = sub.add_parser("setup-model", help="assemble and verify the embedded GGUF model")
     p.add_argument("--model", default=None, help="model key (qwen2.5-coder-1.5b or qwen2.5-coder-0.5b)")
     return parser
@@ -73,6 +79,8 @@ def _add_filter_args(p: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.profile:
+        os.environ["QA_BOT_PROFILE"] = args.profile
     try:
         settings = Settings(**({"data_dir": args.data_dir} if args.data_dir else {}))
     except ValueError as exc:

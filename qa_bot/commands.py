@@ -88,6 +88,24 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+SECRETS = ("store_token", "openai_api_key", "ui_auth")
+
+
+def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
+    """The settings in effect, so a user sees what the environment, file and profile added up to."""
+    from qa_bot.settings_groups import to_toml
+
+    values = settings.model_dump(mode="json")
+    for name in SECRETS:
+        if values.get(name) not in (None, "", "not-needed"):
+            values[name] = "***"
+    if args.json:
+        _print_json(values)
+    else:
+        print(to_toml(values), end="")
+    return 0
+
+
 def cmd_setup_model(args: argparse.Namespace, settings: Settings) -> int:
     from qa_bot.models import ModelUnavailable, assemble_model
 

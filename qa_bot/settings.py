@@ -2,9 +2,10 @@
 
 Every knob lives here; no other module reads environment variables. Values come,
 in order of precedence, from keyword arguments, ``QA_BOT_*`` environment
-variables, an optional TOML file (``QA_BOT_CONFIG`` or ``./qa-bot.toml``) and the
-defaults below. Nested fields use ``__`` in the environment, but the common
-ones also have flat aliases (``QA_BOT_LLM_BACKEND``, ``QA_BOT_OPENAI_BASE_URL`` ...).
+variables, an optional TOML file (``QA_BOT_CONFIG`` or ``./qa-bot.toml``), an optional
+profile shipped in ``qa_bot/profiles/`` (``QA_BOT_PROFILE``) and the defaults below.
+Fields are flat (one name per knob, the same as its variable); TOML files and profiles
+may group them by concern in sections (``qa_bot/settings_groups.py``, docs/configuration.md).
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
+    InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
 )
 
+from qa_bot.settings_groups import read_profile, read_toml
 from qa_bot.steps import Rule
 from vectorstore.config import IngestConfig, RetrievalConfig, StoreConfig
 
@@ -178,10 +180,16 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_path = Path(os.environ.get("QA_BOT_CONFIG", DEFAULT_TOML))
+        """Arguments, then environment, then the TOML file, then the profile, then defaults."""
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_path = Path(os.environ.get("QA_BOT_CONFIG", DEFAULT_TOML))
+        if "QA_BOT_CONFIG" in os.environ and not toml_path.is_file():
+            raise ValueError(f"QA_BOT_CONFIG names {toml_path}, which is not a file")
         if toml_path.is_file():
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+            sources.append(InitSettingsSource(settings_cls, init_kwargs=read_toml(toml_path)))
+        profile = os.environ.get("QA_BOT_PROFILE", "").strip()
+        if profile:
+            sources.append(InitSettingsSource(settings_cls, init_kwargs=read_profile(profile)))
         return tuple(sources)
 
     @property
