@@ -241,6 +241,8 @@ ENGINES = {"tantivy": bench_tantivy, "bm25s": bench_bm25s, "rank_bm25": bench_ra
 class FixedQueryVectors:
     """Stands in for the embedder: a fixed random unit vector per query (embedding time excluded)."""
 
+    identity = "fixed-random-vectors"  # what the store checks before a dense search
+
     def __init__(self, dim: int = 384):
         self.dim = dim
         self.cache: dict[str, list[float]] = {}

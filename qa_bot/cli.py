@@ -90,14 +90,18 @@ def main(argv: list[str] | None = None) -> int:
     from qa_bot import commands
 
     from qa_bot.openai_chat import ModelServerError
-    from vectorstore.store import StoreUnavailable
+    from vectorstore.remote_embedding import EmbeddingServerError
+    from vectorstore.store import EmbedderMismatch, StoreUnavailable
 
     handler = getattr(commands, "cmd_" + args.command.replace("-", "_"))
     try:
         return int(handler(args, settings) or 0)
-    except (StoreUnavailable, ModelServerError) as exc:  # a server that is down: one line naming it
+    except (StoreUnavailable, ModelServerError, EmbeddingServerError) as exc:  # a server that is down: one line naming it
         print(f"\nqa-bot: {exc}", file=sys.stderr)
         return 3
+    except EmbedderMismatch as exc:
+        print(f"qa-bot: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130

@@ -88,7 +88,7 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-SECRETS = ("store_token", "openai_api_key", "ui_auth")
+SECRETS = ("store_token", "openai_api_key", "embedding_api_key", "ui_auth")
 
 
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:

@@ -28,6 +28,12 @@ class Components:
         from vectorstore.embedding import Embedder
 
         s = self.settings
+        if s.embedding_backend == "openai":
+            from vectorstore.remote_embedding import RemoteEmbedder
+
+            return RemoteEmbedder(s.embedding_base_url or "", s.embedding_model, api_key=s.embedding_api_key,
+                                  timeout_s=s.openai_timeout_s, max_retries=s.openai_max_retries,
+                                  batch_size=s.embed_batch_size, tokenizer_path=s.embedder_path)
         return Embedder(
             s.embedder_path,
             batch_size=s.embed_batch_size,

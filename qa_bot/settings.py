@@ -87,6 +87,12 @@ class Settings(BaseSettings):
     embed_backend: Literal["auto", "fp32", "bf16", "onnx", "onnx-int8"] = "auto"
     embed_bf16: bool = True  # deprecated: false = auto never chooses bf16
     embedder_path: str | None = None  # default: the packaged all-MiniLM-L6-v2
+    # local: the packaged model in this process; openai: an OpenAI-compatible /v1/embeddings server (timeout and
+    # retries: openai_timeout_s, openai_max_retries). A store refuses vectors of another embedder than its own.
+    embedding_backend: Literal["local", "openai"] = "local"
+    embedding_base_url: str | None = None  # e.g. http://127.0.0.1:8082/v1
+    embedding_model: str = "all-MiniLM-L6-v2"
+    embedding_api_key: str = "not-needed"
     device: str = "cpu"
     threads: int = Field(default_factory=lambda: os.cpu_count() or 1)
 
@@ -167,6 +173,8 @@ class Settings(BaseSettings):
             self.store_path = self.data_dir / "chroma"
         if self.chunk_overlap_tokens >= self.chunk_tokens:
             raise ValueError("chunk_overlap_tokens must be smaller than chunk_tokens")
+        if self.embedding_backend == "openai" and not self.embedding_base_url:
+            raise ValueError("embedding_backend openai needs embedding_base_url (QA_BOT_EMBEDDING_BASE_URL)")
         if self.chunk_tokens > 250:
             raise ValueError("chunk_tokens must stay under the embedder's 256 word-piece limit")
         return self

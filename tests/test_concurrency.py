@@ -6,6 +6,7 @@ Slow (the embedded LLM answers 8 turns one at a time); run it under flock on a s
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -59,12 +60,20 @@ def _converse(url: str, i: int, mode: str) -> dict:
     from gradio_client import Client
 
     first, follow_up, word, source = CONVERSATIONS[i % len(CONVERSATIONS)]
+    # A marker of its own in each question, so an answer can only be matched to the conversation that asked
+    # it: without it, conversations 2 and 18 ask the same words and cross-talk cannot be told from a wrong mode.
+    first, follow_up = f"{first} (conversation {i})", f"{follow_up} (conversation {i})"
     client = Client(url, verbose=False)  # its own session, so its own conversation state
     out = {"i": i, "mode": mode, "expect": (first, follow_up, word, source)}
     for n, question in enumerate((first, follow_up)):
         messages, sources_html, *_ = client.predict(question, mode, 3, "", "", "", api_name="/chat")
         out[f"messages{n}"], out[f"sources{n}"] = messages, sources_html
     return out
+
+
+def _answered_in(answer_html: str, mode: str) -> bool:
+    """The final message's meta line (ui/render.py) starts with the mode that produced it."""
+    return re.search(rf'class="qa-meta">\s*{mode} ·', answer_html) is not None
 
 
 def _text(message: dict) -> str:
@@ -110,6 +119,8 @@ def test_many_conversations_while_ingesting(server, tmp_path):
             problems.append((r["i"], r["mode"], "cross-talk", user_turns))
         elif len(answers) != 2 or any("something went wrong" in a for a in answers):
             problems.append((r["i"], r["mode"], "error", answers))
+        elif not all(_answered_in(a, r["mode"]) for a in answers):  # the meta line names the mode that answered
+            problems.append((r["i"], r["mode"], "answered in another mode", [a[-200:] for a in answers]))
         elif word not in html.unescape(answers[1]) or source not in r["sources1"]:
             problems.append((r["i"], r["mode"], f"follow-up lacks {word!r} or {source}", answers[1][:300]))
     print(f"{len(results)} conversations, {len(problems)} with problems; ingest rows: {[row[1] for row in ingested]}")

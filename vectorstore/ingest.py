@@ -109,7 +109,11 @@ class Ingestor:
         prune: bool = False,
         progress: bool = True,
     ) -> IngestReport:
-        """One write pass: vectors and the keyword index are updated together (see ChunkStore.writing)."""
+        """One write pass: vectors and the keyword index are updated together (see ChunkStore.writing).
+
+        Refused before anything is read when the store holds another embedder's vectors.
+        """
+        self.store.bind_embedder(self.embedder.identity, record=True)
         with self.store.writing():
             return self._ingest(paths, metadata_path, prune, progress)
 
@@ -137,7 +141,7 @@ class Ingestor:
             docs, errors = load_file(path, int(self.config.max_file_mb * 1e6))
             report.errors += errors
             for raw in docs:
-                article = build_article(raw, lookup_metadata(manifest, raw), self.config, self.embedder.model_path)
+                article = build_article(raw, lookup_metadata(manifest, raw), self.config, self.embedder.identity)
                 if raw.source_id in seen_sources:
                     report.errors.append(LoadError(raw.path, f"duplicate article id '{raw.source_id}' in this run; skipped"))
                     continue

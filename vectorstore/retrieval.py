@@ -150,6 +150,8 @@ class HybridRetriever:
         BM25 candidates that dense search did not also return are stand-ins carrying only their
         id, article and publisher (all that fusion needs); :meth:`_resolve` reads the chosen ones.
         """
+        if method != "bm25":
+            self.store.bind_embedder(self.embedder.identity, record=False)
         vector = self.embedder.embed_query(query)
         dense = self.store.dense_search(vector, n, filters.chroma_where(), filters.accepts) if method != "bm25" else []
         keyword = self._keyword_candidates(query, n, filters, dense) if method != "dense" else []

@@ -33,6 +33,7 @@ _CHUNK_FIELDS = [f.name for f in fields(Chunk) if f.name not in ("chunk_id", "te
 _ADD_BATCH = 5000  # Chroma's max batch is 5,461
 _PAGE = 5000
 _GENERATION = "qa_bot_generation"
+_EMBEDDER = "qa_bot_embedder"  # the identity of the embedder whose vectors the collection holds
 # Tantivy keeps deleted (replaced) chunks in its BM25 statistics until segments merge, and its Python binding
 # cannot force a merge; past this share of dead documents a write pass rebuilds the index so scores stay exact.
 _COMPACT_AT = 0.1
@@ -40,6 +41,10 @@ _COMPACT_AT = 0.1
 
 class StoreUnavailable(RuntimeError):
     """The Chroma server cannot be reached (http mode); the message names its URL."""
+
+
+class EmbedderMismatch(RuntimeError):
+    """The store's vectors were made by another embedder than the configured one: they must not mix."""
 
 
 def make_client(config: StoreConfig):
@@ -77,6 +82,7 @@ class ChunkStore:
         self._writer: KeywordWriter | None = None
         self._write_lock = threading.RLock()
         self.last_rebuild: Rebuild | None = None
+        self._bound_embedder: str | None = None
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
@@ -170,6 +176,34 @@ class ChunkStore:
     def generation(self) -> int:
         """The store's write counter (bumped before every write pass; 0 for a store never written by us)."""
         return int(self._collection_metadata().get(_GENERATION, 0))
+
+    def bind_embedder(self, identity: str, record: bool) -> None:
+        """Refuse an embedder other than the one whose vectors this store holds; ``record`` it on first write.
+
+        A store filled before identities were recorded adopts the first embedder that writes to it
+        (until then every store here was made by the packaged all-MiniLM-L6-v2).
+        """
+        if self._bound_embedder == identity:
+            return
+        metadata = self._collection_metadata()
+        recorded = metadata.get(_EMBEDDER)
+        if recorded and recorded != identity:
+            where = self.config.url if self.config.mode == "http" else str(self.config.path)
+            raise EmbedderMismatch(
+                f"the store '{self.config.collection}' at {where} holds vectors made by the embedder {recorded}, "
+                f"but the configured embedder is {identity}; vectors of two models must not mix. Use the "
+                f"embedder the store was made with, or put the new embedder's vectors in a new collection "
+                f"(QA_BOT_COLLECTION) or data directory and ingest the articles there")
+        if not recorded:
+            if not record:
+                return
+            with self._guard():
+                self.collection.modify(metadata={**metadata, _EMBEDDER: identity})
+        self._bound_embedder = identity
+
+    def embedder_identity(self) -> str | None:
+        """The embedder recorded for this store's vectors (None: never recorded)."""
+        return self._collection_metadata().get(_EMBEDDER)
 
     def _collection_metadata(self) -> dict:
         """The collection's metadata as the server has it now (another process may have changed it)."""
