@@ -2,6 +2,7 @@
 
     python benchmarks/scale.py keyword --sizes 10000 100000 1000000 [--engines tantivy bm25s rank_bm25]
     python benchmarks/scale.py hybrid --sizes 10000 100000 [--http]
+    python benchmarks/scale.py ingest --articles 1000 10000
 
 Synthetic articles from a fixed seed: 8 chunks an article, ~120 words a chunk,
 words drawn from a 60k-word vocabulary with Zipf-Mandelbrot frequencies (like
@@ -22,6 +23,13 @@ excluded; default filter: no reader comments) against a bare unfiltered
 ``collection.query`` plus a bare keyword query for the same 40 candidates on the
 same collection: the overhead of filtering, fusion and reading the chosen chunks,
 as a ratio. The same pair with Chroma's ``where`` filter is reported beside it.
+
+ingest: peak memory of ``qa-bot``'s ingest (the real Ingestor: reading, cleaning,
+chunking with the real tokenizer, Chroma upserts, keyword index) over 1k and 10k
+synthetic article files, each size in a fresh process. Vectors are fixed random
+ones (embedding is the same per chunk at any size; what is measured is whether
+memory grows with the number of files). The store's own in-memory vector index
+(Chroma's HNSW, ~1.5 kB a chunk) grows with what is stored, and is reported beside it.
 """
 
 from __future__ import annotations
@@ -50,6 +58,7 @@ SEED = 20261202
 VOCAB = 60_000
 WORDS_PER_CHUNK = 120
 CHUNKS_PER_ARTICLE = 8
+PARAGRAPHS_PER_ARTICLE = 3  # ingest benchmark
 N_QUERIES = 200
 TOP_N = 40
 _SYLLABLES = [c + v for c in "bcdfghjklmnprstvwz" for v in "aeiou"] + ["qu", "th", "sh", "ch"]
@@ -335,6 +344,81 @@ def run_hybrid(args) -> dict:
     return results
 
 
+# --- ingest memory -----------------------------------------------------------------
+class RandomVectorEmbedder:
+    """The real tokenizer for chunking, fixed random unit vectors instead of the model (no embedding cost)."""
+
+    identity = "fixed-random-vectors"
+
+    def __init__(self, dim: int = 384):
+        from vectorstore.embedding import default_model_path
+
+        self.dim = dim
+        self.model_path = default_model_path()
+
+    def tokenizer_counter(self) -> Callable[[str], int]:
+        from tokenizers import Tokenizer
+
+        counter = Tokenizer.from_file(str(Path(self.model_path) / "tokenizer.json"))
+        counter.no_truncation()
+        counter.no_padding()
+        return lambda text: len(counter.encode(text, add_special_tokens=False).ids)
+
+    def embed(self, texts) -> np.ndarray:
+        return unit_vectors(np.random.default_rng(zlib.crc32("".join(texts[:1]).encode())), len(texts), self.dim)
+
+
+def write_articles(n: int, folder: Path) -> int:
+    """n synthetic article files (3 paragraphs of ~120 words: ~7 chunks, the made-up words being several
+    word pieces each); returns the bytes written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    total, paragraphs, written = 0, [], 0
+    for docs in synthetic_docs(n * PARAGRAPHS_PER_ARTICLE):
+        for d in docs:
+            paragraphs.append(d.text.capitalize() + ".")
+            if len(paragraphs) == PARAGRAPHS_PER_ARTICLE:
+                text = f"Article {written:07d} ({d.publisher}, {d.published_at})\n\n" + "\n\n".join(paragraphs) + "\n"
+                (folder / f"a{written:07d}.txt").write_text(text)
+                total, paragraphs, written = total + len(text), [], written + 1
+    return total
+
+
+def ingest_child(folder: Path, data_dir: Path) -> dict:
+    """One ingest in this (fresh) process; its peak RSS, the chunks written and the time."""
+    from qa_bot.components import Components
+    from qa_bot.settings import Settings
+
+    comps = Components(Settings(data_dir=data_dir))
+    comps.__dict__["embedder"] = RandomVectorEmbedder()
+    rss_before = rss_mb()
+    report = comps.ingestor.ingest([folder], progress=False)
+    return {"files": report.files, "chunks": report.chunks_added, "errors": len(report.errors),
+            "seconds": round(report.seconds, 1), "chunks_per_s": round(report.chunks_added / report.seconds, 1),
+            "rss_before_ingest_mb": round(rss_before, 1), "peak_rss_mb": round(peak_rss_mb(), 1)}
+
+
+def run_ingest(args) -> dict:
+    import subprocess
+
+    results: dict[str, dict] = {}
+    for n in args.articles:
+        workdir = Path(tempfile.mkdtemp(prefix="scale-ingest-", dir=args.tmp))
+        try:
+            size = write_articles(n, workdir / "articles")
+            out = subprocess.run([sys.executable, __file__, "ingest-child", str(workdir / "articles"), str(workdir / "data")],
+                                 capture_output=True, text=True, check=True)
+            row = json.loads(out.stdout.strip().splitlines()[-1]) | {"megabytes_of_text": round(size / 1e6, 1)}
+            row["chroma_dir_mb"] = round(sum(f.stat().st_size for f in (workdir / "data").rglob("*") if f.is_file()) / 1e6, 1)
+            print(f"  ingest {n} articles: {row}", file=sys.stderr, flush=True)
+            results[str(n)] = row
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+    sizes = [str(n) for n in args.articles]
+    if len(sizes) >= 2:
+        results["peak_rss_ratio_largest_to_smallest"] = round(results[sizes[-1]]["peak_rss_mb"] / results[sizes[0]]["peak_rss_mb"], 3)
+    return results
+
+
 def _with_server(workdir: Path, settings, qs: list[str]) -> dict:
     """The same directory served by ``chroma run`` (after this process let go of it), queried over HTTP."""
     import socket
@@ -399,11 +483,28 @@ def main() -> int:
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     p.add_argument("--tmp", default=None)
     p.add_argument("--out", type=Path)
+    p = sub.add_parser("ingest", help="peak memory of an ingest over N article files, each N in a fresh process")
+    p.add_argument("--articles", type=int, nargs="+", default=[1_000, 10_000])
+    p.add_argument("--tmp", default=None)
+    p.add_argument("--out", type=Path)
+    p = sub.add_parser("ingest-child", help=argparse.SUPPRESS)
+    p.add_argument("folder", type=Path)
+    p.add_argument("data_dir", type=Path)
     args = parser.parse_args()
+    if args.what == "ingest-child":
+        from qa_bot.runtime import configure_offline_runtime
+        from qa_bot.settings import Settings
+
+        configure_offline_runtime(Settings(data_dir=args.data_dir))
+        print(json.dumps(ingest_child(args.folder, args.data_dir)))
+        return 0
     info = {"processor": _processor(), "cores": os.cpu_count(), "seed": SEED, "words_per_chunk": WORDS_PER_CHUNK,
             "queries": N_QUERIES, "top_n": TOP_N, "command": " ".join(sys.argv)}
     if args.what == "keyword":
         result = {"info": info, "keyword": run_keyword(args)}
+    elif args.what == "ingest":
+        result = {"info": info | {"vectors": "fixed random unit vectors (384-d), not embeddings; real tokenizer"},
+                  "ingest": run_ingest(args)}
     else:
         from qa_bot.runtime import configure_offline_runtime
         from qa_bot.settings import Settings
