@@ -1,9 +1,11 @@
 """Pure functions that turn answers into safe HTML for the chat and the source panel.
 
-Everything that comes from an article, a model or a user (titles, snippets,
-answers, file names, questions) is passed through :func:`html.escape` before it
-is put into markup, so an article containing ``<script>`` shows as text. The
-only markup in the output is the fixed markup written here.
+The markup is in Jinja2 templates (``ui/templates/chat.html.j2``, ``sources.html.j2``)
+rendered with autoescaping (:mod:`qa_bot.templating`): everything that comes from an
+article, a model or a user (titles, snippets, answers, file names, questions) is
+escaped, so an article containing ``<script>`` shows as text. The functions here
+only prepare the values; the only markup in the output is the fixed markup of the
+templates.
 
 Citation anchors are namespaced by turn (``src-<turn>-<n>``): the inline ``[n]``
 of the answer to turn 3 links to ``#src-3-n``, so links in older answers keep
@@ -17,12 +19,13 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from qa_bot import templating
 from qa_bot.answer import Answer, AnswerSentence, Citation
 
 UPLOAD_KINDS = (".txt", ".md", ".html", ".htm", ".pdf", ".jsonl")
 SNIPPET_PREVIEW_CHARS = 600  # closest (non-supporting) sources show this much of their chunk
-_MARKER = re.compile(r"\[(\d{1,2})\]")
-_UNVERIFIED = re.compile(r"\s*\[unverified\]", re.IGNORECASE)
+# a marker, or "[unverified]" with the spaces before it (not a line break: that is a <br> of its own)
+_PIECE = re.compile(r"(?P<flag>[^\S\n]*\[unverified\])|\[(?P<n>\d{1,2})\]", re.IGNORECASE)
 REFUSED_HEAD = "The articles don't say: no source supports an answer."
 _SAFE_URL = re.compile(r"^https?://[^\s\"'<>]+$", re.IGNORECASE)
 
@@ -68,7 +71,10 @@ mark.qa-hl { background: #fde68a; color: #111827; padding: 0 .1em; border-radius
 
 
 def esc(value: object) -> str:
-    """Text as HTML text (quotes escaped too, so it is safe inside attributes)."""
+    """Text as HTML text (quotes escaped too, so it is safe inside attributes).
+
+    The templates escape on their own; this is for code that puts text into HTML outside them.
+    """
     return html.escape("" if value is None else str(value), quote=True)
 
 
@@ -76,9 +82,12 @@ def anchor_id(turn: int, n: int) -> str:
     return f"src-{turn}-{n}"
 
 
-def _text_html(text: str) -> str:
-    """Escaped text with newlines kept as line breaks."""
-    return esc(text).replace("\n", "<br>")
+def _chat(macro: str, *args: object) -> str:
+    return templating.call("ui", "chat.html.j2", macro, *args)
+
+
+def _panel(macro: str, *args: object) -> str:
+    return templating.call("ui", "sources.html.j2", macro, *args)
 
 
 def _pretty_status(text: str) -> str:
@@ -87,78 +96,63 @@ def _pretty_status(text: str) -> str:
 
 # --- chat messages --------------------------------------------------------------
 def render_user(question: str) -> str:
-    return _text_html(question)
+    return _chat("text_lines", "" if question is None else str(question))
 
 
 def render_streaming(status: str, draft: str = "", notes: Sequence[str] = ()) -> str:
     """The assistant message while it is being produced: latest status line, notes and streamed text."""
-    parts = [f'<div class="qa-note">{esc(n)}</div>' for n in notes]
-    if status:
-        parts.append(f'<div class="qa-status">{esc(_pretty_status(status))}</div>')
-    if draft:
-        parts.append(f'<div class="qa-draft">{esc(draft)}</div>')
-    return "".join(parts) or '<div class="qa-status">…</div>'
+    return _chat("streaming", _pretty_status(status) if status else status, draft, notes)
 
 
 def render_error(message: str) -> str:
-    return f'<div class="qa-error"><strong>⚠ Cannot answer:</strong> {esc(message)}</div>'
+    return _chat("error", message)
 
 
 def render_chat_error(message: str) -> str:
     """A question that got no answer, as the final chat message."""
-    return render_error(message) + '<div class="qa-meta">not answered</div>'
+    return _chat("chat_error", message)
 
 
-def _cite_link(turn: int, n: int, title: str = "") -> str:
-    tip = f' title="{esc(f"Source [{n}]: {title}")}"' if title else ""
-    return f'<a class="qa-cite" href="#{anchor_id(turn, n)}"{tip}>[{n}]</a>'
+def _cite_link(turn: int, n: int, title: str = "") -> dict:
+    return {"kind": "cite", "anchor": anchor_id(turn, n), "n": n, "title": title}
 
 
-def _sentence_html(sentence: AnswerSentence, turn: int, titles: dict[int, str]) -> str:
-    """One sentence like ``render_answer`` writes it, with links for markers and a flag if unsupported."""
+def _sentence(sentence: AnswerSentence, turn: int, titles: dict[int, str]) -> dict:
+    """One sentence like ``render_answer`` writes it: links for markers, final punctuation kept."""
     body = sentence.text.rstrip()
     end = body[-1] if body and body[-1] in ".!?" else ""
-    core = body[:-1] if end else body
-    links = "".join(_cite_link(turn, n, titles.get(n, "")) for n in sentence.citations if n in titles)
-    text = esc(core) + (" " + links if links else "")
-    if not sentence.supported:
-        return (f'<span class="qa-unverified" title="No source supports this sentence">{text} '
-                f'<span class="qa-flag">[unverified]</span></span>{esc(end or ".")}')
-    return text + esc(end or ".")
+    return {"core": body[:-1] if end else body, "end": end or ".", "supported": sentence.supported,
+            "links": [_cite_link(turn, n, titles.get(n, "")) for n in sentence.citations if n in titles]}
+
+
+def _answer_pieces(text: str, turn: int, titles: dict[int, str]) -> list[dict]:
+    """The text cut at its ``[n]`` markers (those with a citation) and ``[unverified]`` flags."""
+    pieces, done = [], 0
+    for match in _PIECE.finditer(text):
+        n = match.group("n")
+        if n is not None and int(n) not in titles:
+            continue  # a marker without a citation stays plain text
+        pieces.append({"kind": "text", "text": text[done:match.start()]})
+        pieces.append({"kind": "flag"} if n is None else _cite_link(turn, int(n), titles[int(n)]))
+        done = match.end()
+    pieces.append({"kind": "text", "text": text[done:]})
+    return pieces
 
 
 def render_answer_text(text: str, turn: int, citations: Iterable[Citation] = ()) -> str:
     """An answer string with ``[n]`` markers (as ``Answer.answer`` holds it) as safe HTML with links."""
     titles = {c.n: c.title or c.source for c in citations}
-    escaped = _text_html(text)
-
-    def link(match: re.Match) -> str:
-        n = int(match.group(1))
-        return _cite_link(turn, n, titles[n]) if n in titles else match.group(0)
-
-    escaped = _MARKER.sub(link, escaped)
-    return _UNVERIFIED.sub(' <span class="qa-flag qa-unverified">[unverified]</span>', escaped)
+    return _chat("answer_text", _answer_pieces(text, turn, titles))
 
 
 def render_answer(answer: Answer, turn: int, notes: Sequence[str] = ()) -> str:
     """The final assistant message: verified answer with linked markers, refusal or error marked."""
-    parts = [f'<div class="qa-note">{esc(n)}</div>' for n in notes]
-    if answer.error:
-        parts.append(render_error(answer.error))
-    elif answer.refused:
-        closest = len(answer.closest_sources)
-        see = (f' <span class="qa-note">({closest} closest source{"s" if closest != 1 else ""} shown — '
-               f'not supporting)</span>') if closest else ""
-        parts.append(f'<div class="qa-refusal"><strong>⚠</strong> {_text_html(answer.answer)}{see}</div>')
-    else:
-        titles = {c.n: c.title or c.source for c in answer.citations}
-        if answer.sentences:
-            body = " ".join(_sentence_html(s, turn, titles) for s in answer.sentences)
-        else:
-            body = render_answer_text(answer.answer, turn, answer.citations)
-        parts.append(f'<div class="qa-answer">{body}</div>')
-    parts.append(f'<div class="qa-meta">{esc(_meta_line(answer))}</div>')
-    return "".join(parts)
+    titles = {c.n: c.title or c.source for c in answer.citations}
+    view = {"notes": notes, "error": answer.error, "refused": answer.refused, "text": answer.answer,
+            "closest": len(answer.closest_sources), "meta": _meta_line(answer),
+            "sentences": [_sentence(s, turn, titles) for s in answer.sentences],
+            "pieces": [] if answer.sentences else _answer_pieces(answer.answer, turn, titles)}
+    return _chat("answer", view)
 
 
 def _meta_line(answer: Answer) -> str:
@@ -175,21 +169,26 @@ def _meta_line(answer: Answer) -> str:
 
 
 # --- source panel ------------------------------------------------------------------
-def highlight_snippet(snippet: str, highlight: str) -> str:
-    """The snippet as escaped text with the supporting sentence wrapped in ``<mark>``."""
+def _highlight(snippet: str, highlight: str) -> dict:
+    """Where the supporting sentence is in the snippet: the text before, the sentence, the text after."""
     snippet = snippet or ""
     highlight = (highlight or "").strip()
     if not highlight:
-        return esc(snippet)
+        return {"kind": "plain", "before": snippet}
     start = snippet.find(highlight)
     end = start + len(highlight)
     if start < 0:  # same words, different spacing
         pattern = r"\s+".join(re.escape(w) for w in highlight.split())
         match = re.search(pattern, snippet)
         if not match:
-            return f'<mark class="qa-hl">{esc(highlight)}</mark><br>… {esc(snippet)}'
+            return {"kind": "missing", "marked": highlight, "after": snippet}
         start, end = match.span()
-    return f'{esc(snippet[:start])}<mark class="qa-hl">{esc(snippet[start:end])}</mark>{esc(snippet[end:])}'
+    return {"kind": "found", "before": snippet[:start], "marked": snippet[start:end], "after": snippet[end:]}
+
+
+def highlight_snippet(snippet: str, highlight: str) -> str:
+    """The snippet as escaped text with the supporting sentence wrapped in ``<mark>``."""
+    return _panel("snippet", _highlight(snippet, highlight))
 
 
 def _safe_url(url: str) -> str:
@@ -204,6 +203,24 @@ def _badge_tip(support: float, verifier: str) -> str:
     return f"word-overlap score {support:.2f} (the trained support checker was not used)"
 
 
+def _card(c: Citation, turn: int, closest: bool = False, verifier: str = "model", reading: bool = False) -> dict:
+    """What a source card shows (see ``render_citation``)."""
+    if closest or reading:
+        badge = "reading" if reading else "closest"
+        snippet = c.snippet if len(c.snippet) <= SNIPPET_PREVIEW_CHARS else c.snippet[:SNIPPET_PREVIEW_CHARS].rstrip() + " …"
+        body = {"kind": "plain", "before": snippet}
+        ident = f"{anchor_id(turn, c.n)}-{'reading' if reading else 'closest'}"
+    else:
+        badge = "verified" if c.verified else "unverified"
+        body = _highlight(c.snippet, c.highlight)
+        ident = anchor_id(turn, c.n)
+    return {"ident": ident, "cls": "qa-source qa-closest" if closest else "qa-source qa-pending" if reading else "qa-source",
+            "n": int(c.n), "title": c.title or c.source, "publisher": c.publisher or "unknown publisher",
+            "published_at": c.published_at or "undated", "source": c.source, "start": int(c.start), "end": int(c.end),
+            "url": _safe_url(c.url), "badge": badge,
+            "badge_tip": _badge_tip(c.support, verifier) if badge == "verified" else "", "snippet": body}
+
+
 def render_citation(c: Citation, turn: int, closest: bool = False, verifier: str = "model",
                     reading: bool = False) -> str:
     """One source card: [n], title, publisher, date, file and span, badge, snippet with highlight.
@@ -211,39 +228,16 @@ def render_citation(c: Citation, turn: int, closest: bool = False, verifier: str
     ``closest``: a source shown beside a refusal; ``reading``: a source the model is reading now,
     before its answer (and so before any check).
     """
-    if closest or reading:
-        badge = ('<span class="qa-badge qa-reading">being read</span>' if reading
-                 else '<span class="qa-badge qa-warn">not supporting</span>')
-        snippet = c.snippet if len(c.snippet) <= SNIPPET_PREVIEW_CHARS else c.snippet[:SNIPPET_PREVIEW_CHARS].rstrip() + " …"
-        body = esc(snippet)
-        ident = f"{anchor_id(turn, c.n)}-{'reading' if reading else 'closest'}"
-    else:
-        badge = (f'<span class="qa-badge qa-ok" title="{esc(_badge_tip(c.support, verifier))}">verified ✓</span>' if c.verified
-                 else '<span class="qa-badge qa-warn">not verified</span>')
-        body = highlight_snippet(c.snippet, c.highlight)
-        ident = anchor_id(turn, c.n)
-    url = _safe_url(c.url)
-    link = f' · <a href="{esc(url)}" target="_blank" rel="noopener noreferrer">link</a>' if url else ""
-    meta = (f'{esc(c.publisher or "unknown publisher")} · {esc(c.published_at or "undated")} · '
-            f'<code>{esc(c.source)}</code> chars {int(c.start)}–{int(c.end)}{link} · {badge}')
-    cls = "qa-source qa-closest" if closest else "qa-source qa-pending" if reading else "qa-source"
-    return (f'<li id="{esc(ident)}" class="{cls}">'
-            f'<div class="qa-source-title">[{int(c.n)}] {esc(c.title or c.source)}</div>'
-            f'<div class="qa-source-meta">{meta}</div>'
-            f'<blockquote class="qa-snippet">{body}</blockquote></li>')
+    return _panel("citation", _card(c, turn, closest, verifier, reading))
 
 
-def _turn_sources(answer: Answer, turn: int) -> str:
+def _turn(answer: Answer, turn: int) -> dict:
+    """One answer's entry in the panel: its question and cards."""
     if answer.refused:
-        cards = "".join(render_citation(c, turn, closest=True) for c in answer.closest_sources)
-        head = f'<p class="qa-refused-head">⚠ {esc(REFUSED_HEAD)}</p>'
-        if not cards:
-            return head + '<p class="qa-empty">No article came close to this question.</p>'
-        return head + '<h4>Closest sources — not supporting</h4><ol class="qa-source-list">' + cards + "</ol>"
-    if not answer.citations:
-        return '<p class="qa-empty">This answer cites no source.</p>'
-    cards = "".join(render_citation(c, turn, verifier=answer.verifier or "model") for c in answer.citations)
-    return '<ol class="qa-source-list">' + cards + "</ol>"
+        cards = [_card(c, turn, closest=True) for c in answer.closest_sources]
+    else:
+        cards = [_card(c, turn, verifier=answer.verifier or "model") for c in answer.citations]
+    return {"turn": int(turn), "question": answer.question, "refused": answer.refused, "cards": cards}
 
 
 def render_sources(turns: Sequence[tuple[int, Answer]], reading: "Reading | None" = None) -> str:
@@ -255,25 +249,15 @@ def render_sources(turns: Sequence[tuple[int, Answer]], reading: "Reading | None
     turns = [(t, a) for t, a in turns if not a.error]
     if not turns and reading is None:
         return empty_sources()
+    now = None
     if reading is not None:
-        count = len(reading.sources)
-        cards = "".join(render_citation(c, reading.turn, reading=True) for c in reading.sources)
-        parts = [f'<div class="qa-sources" data-turn="{int(reading.turn)}" data-state="reading"><h3>Sources</h3>'
-                 f'<p class="qa-q">for “{esc(reading.question)}” — reading {count} source{"s" if count != 1 else ""}; '
-                 f'each is checked against the answer when it is written</p>'
-                 f'<ol class="qa-source-list">{cards}</ol>']
+        now = {"turn": int(reading.turn), "question": reading.question,
+               "cards": [_card(c, reading.turn, reading=True) for c in reading.sources]}
         earlier = turns
     else:
-        latest_turn, latest = turns[-1]
-        parts = [f'<div class="qa-sources" data-turn="{int(latest_turn)}" data-state="answered"><h3>Sources</h3>'
-                 f'<p class="qa-q">for “{esc(latest.question)}”</p>{_turn_sources(latest, latest_turn)}']
         earlier = turns[:-1]
-    for turn, answer in reversed(earlier):
-        count = len(answer.closest_sources if answer.refused else answer.citations)
-        parts.append(f'<details class="qa-earlier"><summary>Earlier: “{esc(answer.question)}” '
-                     f'({count} source{"s" if count != 1 else ""})</summary>{_turn_sources(answer, turn)}</details>')
-    parts.append("</div>")
-    return "".join(parts)
+    latest = None if reading is not None else _turn(turns[-1][1], turns[-1][0])
+    return _panel("panel", now, latest, [_turn(a, t) for t, a in reversed(earlier)], REFUSED_HEAD)
 
 
 @dataclass
@@ -286,9 +270,7 @@ class Reading:
 
 
 def empty_sources() -> str:
-    return ('<div class="qa-sources"><h3>Sources</h3><p class="qa-empty">Ask a question: the sources of the '
-            'answer appear here, with the supporting sentence highlighted. Click an inline [n] to jump to its '
-            'source.</p></div>')
+    return _panel("empty")
 
 
 # --- articles tab ------------------------------------------------------------------

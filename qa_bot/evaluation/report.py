@@ -1,19 +1,23 @@
 """A single self-contained HTML page for a run: numbers, two charts, and the failures.
 
 No JavaScript, no external CSS or fonts, charts as hand-written inline SVG, so the
-file can be mailed or opened offline. Every piece of text from the data (questions,
-answers, snippets) goes through ``html.escape`` because it may contain markup.
+file can be mailed or opened offline. The markup is in Jinja2 templates
+(``templates/report.html.j2``, ``charts.svg.j2``, style sheet ``report.css``) rendered
+with autoescaping (:mod:`qa_bot.templating`): every piece of text from the data
+(questions, answers, snippets) is escaped because it may contain markup. This module
+only prepares the values.
 """
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from qa_bot import templating
 from qa_bot.evaluation.metrics import gold_articles, metric_group, normalize_source_id
 from qa_bot.evaluation.summary import run_mode
 
+_PACKAGE = "qa_bot.evaluation"
 MAX_FAILURES = 300
 SNIPPET_CHARS = 400
 
@@ -41,52 +45,32 @@ GROUP_NOTES = {
         "citations its checker accepted, so these are close to 1.0 by construction.",
 }
 
-CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1f2328;background:#fff}
-h1{margin:0 0 4px}h2{margin-top:32px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
-.muted{color:#656d76;font-size:90%}.scroll{overflow-x:auto}
-table{border-collapse:collapse;font-size:14px;margin:8px 0}
-th,td{border:1px solid #d0d7de;padding:4px 8px;vertical-align:top;text-align:left}
-th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
-.cards{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0}
-.card{border:1px solid #d0d7de;border-radius:6px;padding:10px 14px;min-width:120px}
-.card .v{font-size:26px;font-weight:600}.card .l{color:#656d76;font-size:13px}
-.fail td{max-width:420px;overflow-wrap:anywhere;white-space:pre-wrap}
-.snip{border-left:3px solid #d0d7de;padding-left:6px;margin:4px 0}
-.snip.ok{border-color:#1a7f37}.snip.bad{border-color:#cf222e}
-.tag{display:inline-block;border-radius:4px;padding:0 5px;font-size:12px;background:#eaeef2}
-.tag.err{background:#ffebe9;color:#cf222e}.tag.ref{background:#fff8c5}
-svg text{font-family:inherit;font-size:11px;fill:#1f2328}
-"""
-
-
-def _e(v: Any) -> str:
-    return escape("" if v is None else str(v))
-
-
-def _num(v: Any, pct: bool = False) -> str:
+def _num(v: Any, pct: bool = False) -> str | None:
+    """A metric value as the tables show it (``None``: missing, shown as a dash)."""
     if v is None:
-        return "&ndash;"
+        return None
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, (int, float)):
         return f"{100 * v:.1f}%" if pct else f"{v:.3f}"
-    return _e(v)
+    return str(v)
 
 
 def _expand(names: Iterable[str], k: Any) -> list[str]:
     return [n.format(k=k) for n in names]
 
 
+def _charts(macro: str, view: Mapping[str, Any] | None) -> str:
+    return templating.call(_PACKAGE, "charts.svg.j2", macro, view)
+
+
 # --------------------------------------------------------------------------- SVG
 
 
-def svg_histogram(values: Sequence[float], *, bins: int = 20, width: int = 640,
-                  height: int = 220, unit: str = "s") -> str:
-    """Inline SVG histogram; bars carry <title> tooltips with range and count."""
+def _histogram_view(values: Sequence[float], bins: int, width: int, height: int, unit: str) -> dict | None:
     xs = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
     if not xs:
-        return '<p class="muted">No latency values.</p>'
+        return None
     lo, hi = 0.0, max(xs)
     hi = hi if hi > lo else lo + 1.0
     step = (hi - lo) / bins
@@ -97,115 +81,89 @@ def svg_histogram(values: Sequence[float], *, bins: int = 20, width: int = 640,
     ml, mb, mt, mr = 40, 28, 10, 30
     pw, ph = width - ml - mr, height - mb - mt
     bw = pw / bins
-    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="histogram">']
+    bars = []
     for i, c in enumerate(counts):
         h = ph * c / top if top else 0
-        x, y = ml + i * bw, mt + ph - h
-        a, b = lo + i * step, lo + (i + 1) * step
-        parts.append(
-            f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(bw - 1, 1):.1f}" height="{h:.1f}" fill="#0969da">'
-            f'<title>{a:.2f}{_e(unit)} - {b:.2f}{_e(unit)}: {c}</title></rect>'
-        )
-    parts.append(f'<line x1="{ml}" y1="{mt + ph}" x2="{ml + pw}" y2="{mt + ph}" stroke="#656d76"/>')
-    parts.append(f'<line x1="{ml}" y1="{mt}" x2="{ml}" y2="{mt + ph}" stroke="#656d76"/>')
-    for frac in (0, 0.25, 0.5, 0.75, 1):
-        x = ml + pw * frac
-        parts.append(f'<text x="{x:.1f}" y="{height - 10}" text-anchor="middle">'
-                     f'{lo + (hi - lo) * frac:.2f}{_e(unit)}</text>')
-    parts.append(f'<text x="{ml - 4}" y="{mt + 8}" text-anchor="end">{top}</text>')
-    parts.append(f'<text x="{ml - 4}" y="{mt + ph}" text-anchor="end">0</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+        bars.append({"x": ml + i * bw, "y": mt + ph - h, "w": max(bw - 1, 1), "h": h,
+                     "lo": lo + i * step, "hi": lo + (i + 1) * step, "count": c})
+    ticks = [{"x": ml + pw * frac, "value": lo + (hi - lo) * frac} for frac in (0, 0.25, 0.5, 0.75, 1)]
+    return {"width": width, "height": height, "unit": unit, "bars": bars, "ticks": ticks, "top": top,
+            "ml": ml, "mt": mt, "bottom": mt + ph, "right": ml + pw}
+
+
+def svg_histogram(values: Sequence[float], *, bins: int = 20, width: int = 640,
+                  height: int = 220, unit: str = "s") -> str:
+    """Inline SVG histogram; bars carry <title> tooltips with range and count."""
+    return _charts("histogram", _histogram_view(values, bins, width, height, unit))
+
+
+def _bars_view(items: Sequence[tuple[str, float | None, int]], width: int) -> dict | None:
+    items = [(label, v, n) for label, v, n in items if v is not None]
+    if not items:
+        return None
+    row, label_w, right = 26, 170, 110
+    pw = width - label_w - right
+    bars = [{"label": label, "value": v, "n": n, "y": 5 + i * row, "w": pw * max(0.0, min(1.0, v))}
+            for i, (label, v, n) in enumerate(items)]
+    return {"width": width, "height": row * len(items) + 10, "label_w": label_w, "pw": pw, "bars": bars}
 
 
 def svg_bars(items: Sequence[tuple[str, float | None, int]], *, width: int = 640) -> str:
     """Horizontal bars of shares in [0, 1], labelled with percentage and n."""
-    items = [(label, v, n) for label, v, n in items if v is not None]
-    if not items:
-        return '<p class="muted">Nothing to plot.</p>'
-    row, label_w, right = 26, 170, 110
-    height = row * len(items) + 10
-    pw = width - label_w - right
-    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="bar chart">']
-    for i, (label, v, n) in enumerate(items):
-        y = 5 + i * row
-        w = pw * max(0.0, min(1.0, v))
-        parts.append(f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">{_e(label)}</text>')
-        parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{pw}" height="16" fill="#eaeef2"/>')
-        parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="16" fill="#1a7f37">'
-                     f'<title>{_e(label)}: {100 * v:.1f}% (n={n})</title></rect>')
-        parts.append(f'<text x="{label_w + pw + 6}" y="{y + 15}">{100 * v:.1f}% (n={n})</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    return _charts("bars", _bars_view(items, width))
 
 
 # --------------------------------------------------------------------------- sections
 
 
-def _config_table(summary: Mapping[str, Any]) -> str:
+def _run_rows(summary: Mapping[str, Any]) -> list[tuple[Any, Any]]:
     cfg = dict(summary.get("config") or {})
     counts = summary.get("counts") or {}
-    rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in {**cfg, **counts}.items())
-    return f"<table>{rows}</table>"
+    return list({**cfg, **counts}.items())
 
 
-def _cards(summary: Mapping[str, Any]) -> str:
+def _cards(summary: Mapping[str, Any]) -> list[dict]:
     metrics, k = summary.get("metrics") or {}, (summary.get("config") or {}).get("k")
-    out = []
-    for name in _expand(CARDS, k):
-        if name in metrics:
-            m = metrics[name]
-            out.append(f'<div class="card"><div class="v">{_num(m["mean"], pct=True)}</div>'
-                       f'<div class="l">{_e(name)} (n={m["n"]})</div></div>')
+    return [{"value": _num(metrics[name]["mean"], pct=True), "name": name, "n": metrics[name]["n"]}
+            for name in _expand(CARDS, k) if name in metrics]
+
+
+def _latency_card(summary: Mapping[str, Any]) -> dict | None:
     lat = (summary.get("latency") or {}).get("latency_s") or {}
-    if lat.get("n"):
-        out.append(f'<div class="card"><div class="v">{lat["p50"]:.2f}s</div>'
-                   f'<div class="l">latency p50 (p95 {lat["p95"]:.2f}s)</div></div>')
-    return f'<div class="cards">{"".join(out)}</div>'
+    return {"p50": f"{lat['p50']:.2f}", "p95": f"{lat['p95']:.2f}"} if lat.get("n") else None
 
 
-def _metrics_table(summary: Mapping[str, Any]) -> str:
-    rows = ["<tr><th>metric</th><th>mean</th><th>n</th></tr>"]
+def _metric_rows(summary: Mapping[str, Any]) -> list[dict]:
+    rows = []
     group = None
     for name, m in (summary.get("metrics") or {}).items():
         if metric_group(name) != group:
             group = metric_group(name)
-            note = GROUP_NOTES.get(group)
-            rows.append(f'<tr><th colspan="3">{_e(group)}'
-                        + (f'<br><span class="muted">{_e(note)}</span>' if note else "") + "</th></tr>")
-        rows.append(f'<tr><td>{_e(name)}</td><td class="num">{_num(m["mean"])}</td>'
-                    f'<td class="num">{m["n"]}</td></tr>')
+            rows.append({"kind": "group", "group": group, "note": GROUP_NOTES.get(group)})
+        rows.append({"kind": "metric", "name": name, "mean": _num(m["mean"]), "n": m["n"]})
     for key in ("latency_s", "ttft_s"):
         lat = (summary.get("latency") or {}).get(key) or {}
         if lat.get("n"):
-            rows.append(f'<tr><td>{key} p50 / p95</td><td class="num">{lat["p50"]:.2f} / '
-                        f'{lat["p95"]:.2f}</td><td class="num">{lat["n"]}</td></tr>')
-    return f"<table>{''.join(rows)}</table>"
+            rows.append({"kind": "metric", "name": f"{key} p50 / p95", "mean": f"{lat['p50']:.2f} / {lat['p95']:.2f}",
+                         "n": lat["n"]})
+    return rows
 
 
-def _type_table(summary: Mapping[str, Any]) -> str:
+def _type_table(summary: Mapping[str, Any]) -> dict:
     by_type = summary.get("by_type") or {}
     k = (summary.get("config") or {}).get("k")
     cols = [c for c in _expand(TYPE_COLUMNS, k)
             if any(c in (b.get("metrics") or {}) for b in by_type.values())]
-    head = "<tr><th>question type</th><th>count</th>" + "".join(f"<th>{_e(c)}</th>" for c in cols)
-    head += "<th>latency p50</th></tr>"
-    body = []
+    rows = []
     for t, b in by_type.items():
         m = b.get("metrics") or {}
-        cells = "".join(
-            f'<td class="num" title="n={m[c]["n"]}">{_num(m[c]["mean"])}</td>' if c in m else "<td></td>"
-            for c in cols
-        )
         p50 = ((b.get("latency") or {}).get("latency_s") or {}).get("p50")
-        body.append(f'<tr><td>{_e(t)}</td><td class="num">{b.get("count", 0)}</td>{cells}'
-                    f'<td class="num">{"" if p50 is None else f"{p50:.2f}s"}</td></tr>')
-    return f'<div class="scroll"><table>{head}{"".join(body)}</table></div>'
+        rows.append({"type": t, "count": b.get("count", 0), "p50": "" if p50 is None else f"{p50:.2f}s",
+                     "cells": [{"n": m[c]["n"], "mean": _num(m[c]["mean"])} if c in m else None for c in cols]})
+    return {"cols": cols, "rows": rows}
 
 
-def _correctness_chart(summary: Mapping[str, Any]) -> tuple[str, str]:
+def _correctness_chart(summary: Mapping[str, Any]) -> tuple[str, dict | None]:
     by_type = summary.get("by_type") or {}
     k = (summary.get("config") or {}).get("k")
     metric = "correct"
@@ -216,7 +174,7 @@ def _correctness_chart(summary: Mapping[str, Any]) -> tuple[str, str]:
         m = (b.get("metrics") or {}).get(metric)
         if m:
             items.append((t, m["mean"], m["n"]))
-    return metric, svg_bars(items)
+    return metric, _bars_view(items, 640)
 
 
 def _is_failure(row: Mapping[str, Any], k: Any) -> bool:
@@ -228,7 +186,7 @@ def _is_failure(row: Mapping[str, Any], k: Any) -> bool:
     return m.get(f"hit@{k}") is False
 
 
-def _snippets(row: Mapping[str, Any]) -> str:
+def _snippets(row: Mapping[str, Any]) -> list[dict]:
     out = []
     gold = gold_articles(row.get("reference_sources") or [],
                          (str(e.get("article_id") or "") for e in row.get("evidence") or []))
@@ -236,19 +194,11 @@ def _snippets(row: Mapping[str, Any]) -> str:
         snip = str(c.get("snippet") or "")
         if len(snip) > SNIPPET_CHARS:
             snip = snip[:SNIPPET_CHARS] + "…"
-        cls = "ok" if c.get("verified") else "bad"
-        best = f'<br><mark>{_e(c["highlight"])}</mark>' if c.get("highlight") else ""
-        off_gold = bool(gold) and normalize_source_id(str(c.get("source") or "")) not in gold
-        tag = '<span class="tag err">not a gold article</span> ' if off_gold else ""
-        out.append(
-            f'<div class="snip {cls}"><b>[{_e(c.get("n"))}] {_e(c.get("source"))}</b> {tag}'
-            f'<span class="muted">{_e(c.get("title"))} {_e(c.get("published_at"))}'
-            f'{"" if c.get("verified") else " (checker: unverified)"}</span>{best}<br>{_e(snip)}</div>'
-        )
-    if not out:
-        retrieved = ", ".join(str(r.get("source")) for r in (row.get("retrieved") or [])[:10])
-        out.append(f'<span class="muted">no citations; retrieved: {_e(retrieved) or "nothing"}</span>')
-    return "".join(out)
+        out.append({"n": c.get("n"), "source": c.get("source"), "title": c.get("title"),
+                    "published_at": c.get("published_at"), "verified": bool(c.get("verified")),
+                    "highlight": c.get("highlight") or "", "snippet": snip,
+                    "off_gold": bool(gold) and normalize_source_id(str(c.get("source") or "")) not in gold})
+    return out
 
 
 def _brief_metrics(row: Mapping[str, Any], k: Any) -> str:
@@ -262,36 +212,20 @@ def _brief_metrics(row: Mapping[str, Any], k: Any) -> str:
     return " · ".join(parts)
 
 
-def _failures(rows: Sequence[Mapping[str, Any]], k: Any) -> str:
-    fails = [r for r in rows if _is_failure(r, k)]
-    if not fails:
-        return "<p>No failures.</p>"
-    note = ""
-    if len(fails) > MAX_FAILURES:
-        note = f'<p class="muted">Showing the first {MAX_FAILURES} of {len(fails)} failures.</p>'
-    body = ["<tr><th>question</th><th>reference</th><th>answer</th><th>cited snippets</th></tr>"]
-    for r in fails[:MAX_FAILURES]:
-        tags = []
-        if r.get("refused"):
-            tags.append('<span class="tag">refused</span>')
-        if not r.get("answerable", True):
-            tags.append('<span class="tag">unanswerable</span>')
-        if r.get("error"):
-            tags.append(f'<span class="tag err">error: {_e(r["error"])}</span>')
-        sources = "; ".join(r.get("reference_sources") or [])
-        ref_sources = f'<br><span class="tag ref">{_e(sources)}</span>' if sources else ""
-        body.append(
-            "<tr>"
-            f'<td><span class="muted">{_e(r.get("id"))} · {_e(r.get("question_type"))}</span><br>'
-            f'{_e(r.get("question"))}</td>'
-            f'<td>{_e(r.get("reference_answer"))}'
-            f"{ref_sources}</td>"
-            f'<td>{" ".join(tags)}{"<br>" if tags else ""}{_e(r.get("answer"))}'
-            f'<br><span class="muted">{_e(_brief_metrics(r, k))}</span></td>'
-            f"<td>{_snippets(r)}</td>"
-            "</tr>"
-        )
-    return f'{note}<table class="fail">{"".join(body)}</table>'
+def _failure(r: Mapping[str, Any], k: Any) -> dict:
+    """One row of the failures table."""
+    tags = []
+    if r.get("refused"):
+        tags.append({"cls": "tag", "text": "refused"})
+    if not r.get("answerable", True):
+        tags.append({"cls": "tag", "text": "unanswerable"})
+    if r.get("error"):
+        tags.append({"cls": "tag err", "text": f"error: {r['error']}"})
+    return {"id": r.get("id"), "question_type": r.get("question_type"), "question": r.get("question"),
+            "reference_answer": r.get("reference_answer"),
+            "reference_sources": "; ".join(r.get("reference_sources") or []), "tags": tags,
+            "answer": r.get("answer"), "brief": _brief_metrics(r, k), "citations": _snippets(r),
+            "retrieved": ", ".join(str(x.get("source")) for x in (r.get("retrieved") or [])[:10])}
 
 
 def render_report(summary: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> str:
@@ -299,24 +233,17 @@ def render_report(summary: Mapping[str, Any], rows: Sequence[Mapping[str, Any]])
     cfg = summary.get("config") or {}
     k = cfg.get("k")
     metric, chart = _correctness_chart(summary)
-    lat = [r.get("latency_s") for r in rows if not r.get("error")]
-    status = ' <span class="tag err">interrupted</span>' if summary.get("interrupted") else ""
-    return "".join([
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
-        f"<title>qa-bot eval · {_e(cfg.get('dataset'))}</title><style>{CSS}</style></head><body>",
-        f"<h1>qa-bot evaluation{status}</h1>",
-        f'<p class="muted">{_e(summary.get("created_at"))} · dataset {_e(cfg.get("dataset"))} · '
-        f'{_e(run_mode(cfg))} · k {_e(k)} · model {_e(cfg.get("model"))}</p>',
-        _cards(summary),
-        "<h2>Metrics</h2>", _metrics_table(summary),
-        "<h2>By question type</h2>", _type_table(summary),
-        f"<h2>{_e(metric)} by question type</h2>", chart,
-        "<h2>Latency</h2>", svg_histogram(lat),
-        "<h2>Failures</h2>", _failures(rows, k),
-        "<h2>Run</h2>", _config_table(summary),
-        "</body></html>\n",
-    ])
+    fails = [r for r in rows if _is_failure(r, k)]
+    page = {
+        "dataset": cfg.get("dataset"), "created_at": summary.get("created_at"), "run_mode": run_mode(cfg),
+        "k": k, "model": cfg.get("model"), "interrupted": bool(summary.get("interrupted")),
+        "cards": _cards(summary), "latency_card": _latency_card(summary), "metrics": _metric_rows(summary),
+        "types": _type_table(summary), "chart_metric": metric, "chart": chart,
+        "histogram": _histogram_view([r.get("latency_s") for r in rows if not r.get("error")], 20, 640, 220, "s"),
+        "failures": [_failure(r, k) for r in fails[:MAX_FAILURES]], "failures_total": len(fails),
+        "run": _run_rows(summary),
+    }
+    return templating.render(_PACKAGE, "report.html.j2", page=page)
 
 
 def write_report(summary: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], path: str | Path) -> Path:
