@@ -49,7 +49,7 @@ class QABot:
         rules = Rules(settings.disabled_rules)
         self.planner = Planner(rules, settings.history_turns)
         self.retrieval = Retrieval(lambda: c.retriever, settings.context_chunks)
-        self.gates = Gates(rules, settings.min_relevance, lambda: c.retriever.publishers())
+        self.gates = Gates(rules, settings.min_relevance, lambda: c.retriever.latest_date(), lambda: c.retriever.publishers())
         self.comparisons = Comparisons(rules, lambda: c.retriever, lambda: c.verifier, lambda: c.verifier_notice)
         self.answerers = Answerers.build(settings, rules, c)
         self.verification = Verification(rules, lambda: c.verifier, lambda: c.verifier_notice)

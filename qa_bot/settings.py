@@ -140,9 +140,9 @@ class Settings(BaseSettings):
     checker_precision: Literal["auto", "fp32", "bf16"] = "auto"
     context_chunks: int = 5
     # rules switched off, for ablations (qa_bot/steps/__init__.py lists them; docs/answering.md#switching-rules-off):
-    # rewrite, split, relevance_gate, figures, choice_hint, joint_support, citation_repair,
+    # rewrite, split, relevance_gate, date_gate, figures, choice_hint, joint_support, citation_repair,
     # comparisons, outlet_gate, clause_support, question_premises.
-    # QA_BOT_DISABLED_RULES=figures,split (or a JSON list); in TOML a list.
+    # QA_BOT_DISABLED_RULES=figures,date_gate (or a JSON list); in TOML a list.
     disabled_rules: Annotated[list[Rule], NoDecode] = Field(default_factory=list)
     passage_words: int = 70  # words of each source shown to the model (its sentences closest to the question)
 
@@ -160,7 +160,7 @@ class Settings(BaseSettings):
     @field_validator("disabled_rules", mode="before")
     @classmethod
     def _rule_names(cls, value: object) -> object:
-        """Accept "figures,split" or '["figures", "split"]' (environment) as well as a list."""
+        """Accept "figures,date_gate" or '["figures", "date_gate"]' (environment) as well as a list."""
         if isinstance(value, str):
             value = json.loads(value) if value.strip().startswith("[") else [v for v in value.split(",")]
             return [v.strip() for v in value if v.strip()]

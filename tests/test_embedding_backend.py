@@ -218,6 +218,7 @@ def test_probe_is_deterministic_and_chunk_sized():
 # --- the real model --------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # CLI processes or a model run; kept out of make test-fast, run by make test
 def test_chosen_backend_agrees_with_fp32_on_real_text(embedder, tmp_path):
     """Measure all four backends on a short probe, then check the pick on article text it was not measured on."""
     emb = Embedder(cache_dir=tmp_path, probe=eb.probe_texts(count=8), threads=embedder.threads)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import shutil
 import signal
 import subprocess
@@ -74,6 +76,7 @@ def test_metadata_manifest_applied(components):
     assert rows["001_30abf332060f2f43.txt"]["published_at"] == "2018-06-02"
 
 
+@pytest.mark.slow  # CLI processes or a model run; kept out of make test-fast, run by make test
 def test_interrupted_ingest_leaves_store_usable_and_next_run_completes(tmp_path):
     """Kill an ingest mid-way (SIGKILL), then: the store opens, and a rerun completes it."""
     folder = tmp_path / "many"

@@ -36,6 +36,7 @@ def _cli(data_dir, *args, **env):
                           capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow  # CLI processes or a model run; kept out of make test-fast, run by make test
 def test_cli_ingest_twice_then_search_json(tmp_path):
     first = _cli(tmp_path, "ingest", str(ARTICLES), "--json", "--quiet")
     assert first.returncode == 0, first.stderr
@@ -50,6 +51,7 @@ def test_cli_ingest_twice_then_search_json(tmp_path):
     assert json.loads(stats.stdout)["articles"] == 5
 
 
+@pytest.mark.slow  # CLI processes or a model run; kept out of make test-fast, run by make test
 def test_cli_ingest_reports_bad_files_and_continues(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
@@ -66,6 +68,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow  # CLI processes or a model run; kept out of make test-fast, run by make test
 def test_server_mode_with_chroma_run(tmp_path):
     """`chroma run` serving a directory, used through HttpClient (QA_BOT_STORE_MODE=http)."""
     chroma = os.path.join(os.path.dirname(sys.executable), "chroma")

@@ -35,9 +35,9 @@ def _events(bot: QABot, question: str, history=None):
 
 
 def test_settings_name_every_rule_and_refuse_unknown_ones(make_settings):
-    assert make_settings(disabled_rules="figures, split").disabled_rules == ["figures", "split"]
+    assert make_settings(disabled_rules="figures, date_gate").disabled_rules == ["figures", "date_gate"]
     assert make_settings(disabled_rules='["split"]').disabled_rules == ["split"]
-    assert set(RULES) == {"rewrite", "split", "relevance_gate", "figures", "choice_hint",
+    assert set(RULES) == {"rewrite", "split", "relevance_gate", "date_gate", "figures", "choice_hint",
                           "joint_support", "citation_repair", "comparisons", "outlet_gate", "clause_support",
                           "question_premises"}
     with pytest.raises(ValueError, match="disabled_rules"):
@@ -95,10 +95,12 @@ def test_relevance_gate_switch(seeded):
     assert any(e.kind == "sources" for e in off_events)
 
 
-def test_a_question_about_a_later_year_is_not_refused_for_its_year(seeded):
-    """Articles report plans and forecasts: the year alone is no reason to refuse (the date gate was removed)."""
-    events, _ = _events(_bot(seeded), "What did NATO plan for Israel's mission by 2031?")
-    assert any(e.kind == "sources" for e in events)  # answered from what was found, then verified
+def test_date_gate_switch(seeded):
+    question = "What did NATO decide about Israel's mission in 2031?"
+    on_events, on = _events(_bot(seeded), question)
+    off_events, _ = _events(_bot(seeded, "date_gate"), question)
+    assert on.refused and not any(e.kind == "sources" for e in on_events)
+    assert any(e.kind == "sources" for e in off_events)
 
 
 def test_figures_switch(seeded):

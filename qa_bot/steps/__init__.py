@@ -15,6 +15,7 @@ Rule = Literal[
     "rewrite",          # planning: a follow-up is rewritten into a standalone question
     "split",            # planning: a two-part question is answered part by part
     "relevance_gate",   # gates: refuse when nothing retrieved is close to the question
+    "date_gate",        # gates: refuse a question only about years after the newest article
     "figures",          # answerers: "how many" answered from the counts the articles state
     "choice_hint",      # answerers: the LLM is told to pick one option of an "A or B?" question
     "joint_support",    # verification: two sources may support one sentence together

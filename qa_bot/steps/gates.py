@@ -1,9 +1,8 @@
 """Gates: when the articles cannot answer, the answer is the refusal, whatever was retrieved or written.
 
 Before answering: the question attributes its facts only to outlets the library holds nothing
-from (rule ``outlet_gate``, the refusal says so), or nothing retrieved is close to the question
-(rule ``relevance_gate``). A question about a year after the newest article is not refused for
-that: articles report plans and forecasts ("NATO's goals for 2030"); the verifier decides.
+from (rule ``outlet_gate``, the refusal says so), nothing retrieved is close to the question
+(rule ``relevance_gate``), or the question only asks about years after the newest article (rule ``date_gate``).
 After verifying (always on): no sentence the sources support, only a restatement of the
 question, or a count of something other than what the question counts.
 """
@@ -22,6 +21,8 @@ from qa_bot.named_sources import missing_outlets
 from qa_bot.steps import Rules
 from qa_bot.steps.retrieval import Evidence
 
+_YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
+
 
 class Verdict(Enum):
     ANSWER = "answer"
@@ -32,9 +33,11 @@ class Verdict(Enum):
 class Gates:
     """The checks before answering (is there anything to answer from?) and after verifying (was it answered?)."""
 
-    def __init__(self, rules: Rules, min_relevance: float, publishers: Callable[[], list[str]] = list):
+    def __init__(self, rules: Rules, min_relevance: float, latest_date: Callable[[], str],
+                 publishers: Callable[[], list[str]] = list):
         self.rules = rules
         self.min_relevance = min_relevance
+        self.latest_date = latest_date
         self.publishers = publishers
 
     def unheld_outlets(self, question: str) -> str:
@@ -46,7 +49,9 @@ class Gates:
 
     def open_before(self, question: str, evidence: Evidence) -> bool:
         """Whether to answer at all from what was retrieved."""
-        return not self.rules.on("relevance_gate") or self.relevant(question, evidence)
+        if self.rules.on("relevance_gate") and not self.relevant(question, evidence):
+            return False
+        return not (self.rules.on("date_gate") and self.after_newest_article(question))
 
     def relevant(self, question: str, evidence: Evidence) -> bool:
         """Some chunk is close in meaning, or names every name the question asks about ("Volker Beck").
@@ -59,6 +64,12 @@ class Gates:
         if retrieved and best >= self.min_relevance:
             return True
         return names_found_together(question, [r.chunk.text for r in retrieved])
+
+    def after_newest_article(self, question: str) -> bool:
+        """The question is only about years after the newest article, so the articles cannot know."""
+        years = {int(y) for y in _YEAR.findall(question)}
+        latest = self.latest_date() if years else ""
+        return bool(years) and bool(latest) and min(years) > int(latest[:4])
 
     def after(self, question: str, sentences: Sequence[AnswerSentence]) -> Verdict:
         """Whether the verified sentences answer the question."""
