@@ -56,6 +56,13 @@ class Components:
         return HybridRetriever(self.store, self.embedder, self.settings.retrieval_config())
 
     @cached_property
+    def langchain_retriever(self):
+        """The same retriever as a LangChain ``BaseRetriever`` (Documents), for other LangChain applications."""
+        from vectorstore.langchain_retriever import HybridLangChainRetriever
+
+        return HybridLangChainRetriever(retriever=self.retriever)
+
+    @cached_property
     def ingestor(self):
         from vectorstore.ingest import Ingestor
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
-from prompts import render
+from prompts import chat_template
 from qa_bot.citations import strip_markers
 from qa_bot.injection import quote
 from qa_bot.steps import Rules
@@ -69,12 +69,11 @@ class Planner:
         return rewritten or f"{turns[-1][0].strip()} {question}"
 
     def _rewrite(self, llm, question: str, turns: list[tuple[str, str]]) -> str | None:
-        from langchain_core.messages import HumanMessage
-
         history = "\n".join(f"User: {u}\nAssistant: {strip_markers(a)[:300]}" for u, a in turns[-self.history_turns :])
         try:
-            prompt = render("rewrite", history=quote(history), question=quote(question))
-            text = llm.invoke([HumanMessage(prompt)], max_tokens=48).content
+            messages = chat_template("rewrite", system=None).format_messages(history=quote(history),
+                                                                             question=quote(question))
+            text = llm.invoke(messages, max_tokens=48).content
         except Exception:
             return None
         text = str(text).strip().split("\n")[0].strip().strip('"').strip()

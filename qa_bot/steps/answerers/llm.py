@@ -10,7 +10,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from prompts import load_prompt, render
+from prompts import chat_template, prompt_template
 from qa_bot.citations import is_choice_question, is_yes_no_question, strip_markers
 from qa_bot.injection import quote
 from qa_bot.steps import Rules
@@ -59,14 +59,15 @@ class LLMAnswerer:
         return Draft(text="".join(parts), mode="generative", passages=list(passages), queue_s=queue_s, **measured)
 
     def messages(self, question: str, turns: list[tuple[str, str]], passages: Sequence[Sourced]) -> list:
-        from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+        """System prompt, the conversation's last turns, then the question and its sources (prompts/answer.txt)."""
+        from langchain_core.messages import AIMessage, HumanMessage
 
-        messages = [SystemMessage(load_prompt("system"))]
+        history = []
         for user, assistant in turns[-self.history_turns :]:
-            messages += [HumanMessage(user[:HISTORY_CHARS]), AIMessage(strip_markers(assistant)[:HISTORY_CHARS])]
-        messages.append(HumanMessage(render("answer", sources=self.source_block(question, passages),
-                                            question=quote(question), hint=self.hint(question))))
-        return messages
+            history += [HumanMessage(user[:HISTORY_CHARS]), AIMessage(strip_markers(assistant)[:HISTORY_CHARS])]
+        return chat_template("answer", history=True).format_messages(
+            history=history, sources=self.source_block(question, passages), question=quote(question),
+            hint=self.hint(question))
 
     def hint(self, question: str) -> str:
         """How to open the answer, for the question shapes a small model gets wrong."""
@@ -77,16 +78,19 @@ class LLMAnswerer:
         return ""
 
     def source_block(self, question: str, passages: Sequence[Sourced]) -> str:
-        """Numbered sources for the prompt: header plus each chunk's sentences most related to the question."""
-        blocks = []
-        for passage, scored in passages:
-            c = scored.chunk
-            shown = [s for s in passage.sentences if s] or ["(no usable text)"]
-            excerpt = self.best_sentences(question, shown, self.passage_words)
-            date = f", {c.published_at[:10]}" if c.published_at else ", undated"
-            blocks.append(render("source", n=passage.n, title=quote(c.title or c.source_id),
-                                 publisher=quote(c.publisher or c.source_id), date=quote(date), text=quote(excerpt)))
-        return "\n\n".join(blocks)
+        """Numbered sources for the prompt (prompts/source.txt), one block per passage."""
+        template = prompt_template("source")
+        return "\n\n".join(template.format(**self.source_values(question, sourced)) for sourced in passages)
+
+    def source_values(self, question: str, sourced: Sourced) -> dict[str, object]:
+        """One source's placeholders: its number, header and the chunk's sentences most related to the question."""
+        passage, scored = sourced
+        c = scored.chunk
+        shown = [s for s in passage.sentences if s] or ["(no usable text)"]
+        excerpt = self.best_sentences(question, shown, self.passage_words)
+        date = f", {c.published_at[:10]}" if c.published_at else ", undated"
+        return dict(n=passage.n, title=quote(c.title or c.source_id), publisher=quote(c.publisher or c.source_id),
+                    date=quote(date), text=quote(excerpt))
 
     def best_sentences(self, question: str, sentences: Sequence[str], budget_words: int) -> str:
         """The sentences of a chunk that best match the question, in their original order."""
