@@ -16,41 +16,34 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.answers import qa_bot  # noqa: E402
 from qa_bot.steps import RULES  # noqa: E402
 
 SEED = REPO / "data" / "eval" / "seed_questions.jsonl"
-
-
-def _qa_bot(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> None:
-    cmd = [sys.executable, "-m", "qa_bot.cli", "--data-dir", str(data_dir), *args]
-    print("+", " ".join(cmd), file=sys.stderr, flush=True)
-    subprocess.run(cmd, cwd=REPO, check=True, env=dict(os.environ, **(env or {})))
 
 
 def run(multihop: Path, work: Path, rules: list[str], model: str) -> None:
     """Ingest once, then evaluate every variant not yet evaluated."""
     stores = {"dev": work / "stores" / "multihop", "seed": work / "stores" / "seed"}
     if not (stores["dev"] / "chroma").exists():
-        _qa_bot(stores["dev"], "ingest", str(multihop / "articles"), "--metadata", str(multihop / "articles.jsonl"), "--quiet")
+        qa_bot(stores["dev"], "ingest", str(multihop / "articles"), "--metadata", str(multihop / "articles.jsonl"), "--quiet")
     if not (stores["seed"] / "chroma").exists():
-        _qa_bot(stores["seed"], "ingest", "data/articles", "--metadata", "data/articles.meta.jsonl", "--quiet")
-    env = {"QA_BOT_LLM_REPLAY_CACHE": str(work / "replay.sqlite"), "QA_BOT_LLM_MODEL": model}
+        qa_bot(stores["seed"], "ingest", "data/articles", "--metadata", "data/articles.meta.jsonl", "--quiet")
+    cache = {"QA_BOT_LLM_REPLAY_CACHE": str(work / "replay.sqlite")}
     for variant in ["all", *rules]:
         disabled = "" if variant == "all" else variant
         for half, questions, extra in (("dev", multihop / "questions.jsonl", ["--split", "dev"]), ("seed", SEED, [])):
             out = work / f"{half}-{variant}"
             if (out / "summary.json").exists():
                 continue
-            _qa_bot(stores[half], "eval", str(questions), *extra, "--mode", "generative", "--out", str(out),
-                    "--no-progress", env={**env, "QA_BOT_DISABLED_RULES": disabled})
+            qa_bot(stores[half], "eval", str(questions), *extra, "--mode", "generative", "--out", str(out),
+                    "--no-progress", model=model, env={**cache, "QA_BOT_DISABLED_RULES": disabled})
 
 
 def _row(summary: dict) -> dict[str, float | int | None]:

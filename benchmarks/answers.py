@@ -35,15 +35,15 @@ COLUMNS = [
 ]
 
 
-def qa_bot(data_dir: Path, *args: str, model: str | None = None, baseline: bool = False, verifier: str = "") -> None:
+def qa_bot(data_dir: Path, *args: str, model: str | None = None, baseline: bool = False, verifier: str = "",
+           env: dict[str, str] | None = None) -> None:
     entry = [str(REPO / "benchmarks" / "baseline.py")] if baseline else ["-m", "qa_bot.cli"]
     cmd = [sys.executable, *entry, "--data-dir", str(data_dir), *args]
-    extra = {"QA_BOT_LLM_MODEL": model} if model else {}
+    extra = {**(env or {}), **({"QA_BOT_LLM_MODEL": model} if model else {})}
     if verifier:
         extra["QA_BOT_VERIFIER"] = verifier
-    env = dict(os.environ, **extra)
     print("+", " ".join(f"{k}={v}" for k, v in extra.items()), " ".join(cmd), file=sys.stderr, flush=True)
-    subprocess.run(cmd, cwd=REPO, check=True, env=env)
+    subprocess.run(cmd, cwd=REPO, check=True, env=dict(os.environ, **extra))
 
 
 def main() -> int:

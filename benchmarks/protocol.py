@@ -25,16 +25,10 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
 from benchmarks.speed import processor_name  # noqa: E402
+from benchmarks.ttft import pct  # noqa: E402
 from qa_bot.runtime import configure_offline_runtime  # noqa: E402
 from qa_bot.settings import Settings  # noqa: E402
 from servers import Server, free_port  # noqa: E402
-
-
-def pct(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    values = sorted(values)
-    return round(values[min(len(values) - 1, int(round(q * (len(values) - 1))))], 3)
 
 
 def summarise(rows: list[dict]) -> dict:

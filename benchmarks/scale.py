@@ -357,12 +357,9 @@ class RandomVectorEmbedder:
         self.model_path = default_model_path()
 
     def tokenizer_counter(self) -> Callable[[str], int]:
-        from tokenizers import Tokenizer
+        from vectorstore.embedding import tokenizer_file_counter
 
-        counter = Tokenizer.from_file(str(Path(self.model_path) / "tokenizer.json"))
-        counter.no_truncation()
-        counter.no_padding()
-        return lambda text: len(counter.encode(text, add_special_tokens=False).ids)
+        return tokenizer_file_counter(self.model_path)
 
     def embed(self, texts) -> np.ndarray:
         return unit_vectors(np.random.default_rng(zlib.crc32("".join(texts[:1]).encode())), len(texts), self.dim)

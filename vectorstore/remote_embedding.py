@@ -10,13 +10,12 @@ refused by the other.
 from __future__ import annotations
 
 from functools import cached_property
-from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
 from vectorstore import embedding_backends as eb
-from vectorstore.embedding import Embedder, default_model_path
+from vectorstore.embedding import Embedder, default_model_path, tokenizer_file_counter
 
 
 class EmbeddingServerError(RuntimeError):
@@ -56,12 +55,7 @@ class RemoteEmbedder(Embedder):
 
     def tokenizer_counter(self) -> Callable[[str], int]:
         """Word pieces of the packaged MiniLM tokenizer (its tokenizer.json only; the model is not loaded)."""
-        from tokenizers import Tokenizer
-
-        counter = Tokenizer.from_file(str(Path(self.model_path) / "tokenizer.json"))
-        counter.no_truncation()
-        counter.no_padding()
-        return lambda text: len(counter.encode(text, add_special_tokens=False).ids)
+        return tokenizer_file_counter(self.model_path)
 
     def encode_with(self, backend: str, texts: Sequence[str]) -> np.ndarray:
         rows: list[list[float]] = []
