@@ -172,9 +172,13 @@ def test_filters_run_in_the_index_as_the_filter_defines(seeded, filters):
         assert [c.chunk_id for c, _ in seeded.retriever.keyword_search(query, 3, f)] == want[:3], (query, filters)
         vector = seeded.embedder.embed_query(query)
         for n in (2, 8):  # dense: the unfiltered-first shortcut returns what the filtered query does
+            filtered = seeded.store.dense_search(vector, n, f.chroma_where())
             quick = seeded.store.dense_search(vector, n, f.chroma_where(), f.accepts)
-            assert [c.chunk_id for c, _ in quick] == [c.chunk_id for c, _ in seeded.store.dense_search(vector, n, f.chroma_where())]
+            assert [c.chunk_id for c, _ in quick] == [c.chunk_id for c, _ in filtered]
             assert all(f.accepts(c) for c, _ in quick)
+            # and so does the retriever's path: ids from Chroma, filter fields from the keyword index
+            _, via_index, _ = seeded.retriever.candidates(query, n, f, method="dense")
+            assert [(c.chunk_id, round(s, 5)) for c, s in via_index] == [(c.chunk_id, round(s, 5)) for c, s in filtered]
 
 
 def test_index_of_another_schema_is_rebuilt(components, library, tmp_path):
@@ -236,3 +240,66 @@ def test_publishers_and_latest_date_come_from_the_index_as_from_the_store(seeded
     assert seeded.retriever.publishers() == sorted({c.publisher for c in chunks if c.publisher})
     assert seeded.retriever.latest_date() == max(c.published_at for c in chunks if c.published_at)
     assert len(seeded.retriever.publishers()) >= 3
+
+
+def test_lookup_gives_the_stored_fields_of_held_chunks_only(tmp_path):
+    from vectorstore.bm25 import IndexedChunk, KeywordDoc, KeywordIndex, KeywordState
+
+    docs = [KeywordDoc("a#0", "a", "body", "Reuters", "2021-03-04", 20210304, "alpha beta"),
+            KeywordDoc("b#1", "b", "comments", "", "", 0, "gamma")]
+    index = KeywordIndex(tmp_path / "k")
+    writer = index.writer()
+    writer.add(docs)
+    writer.finish(KeywordState(1, len(docs)))
+    got = index.lookup(["b#1", "nowhere#3", "a#0", "a#0"])
+    assert got == {"a#0": IndexedChunk("a#0", "a", "body", "Reuters", "2021-03-04"),
+                   "b#1": IndexedChunk("b#1", "b", "comments", "", "")}
+    assert index.lookup([]) == {}
+
+
+def test_search_returns_whole_chunks_with_their_true_similarity(seeded):
+    """Candidates are stand-ins until chosen; what a search returns must be the stored chunk,
+    with the cosine similarity of its stored vector, whichever side found it."""
+    import numpy as np
+
+    store = seeded.store
+    for query in QUERIES[:4]:  # (the bundled articles never mention a "missile strike")
+        q = np.asarray(seeded.embedder.embed_query(query), dtype=np.float32)
+        for method in ("hybrid", "dense", "bm25"):
+            results = seeded.retriever.search(query, k=8, method=method)
+            assert results, (query, method)
+            stored = dict((c.chunk_id, (c, v)) for c, v in store.get_chunks_and_vectors([r.chunk.chunk_id for r in results]))
+            for r in results:
+                chunk, vector = stored[r.chunk.chunk_id]
+                assert r.chunk == chunk and r.chunk.text and r.chunk.start >= 0, (query, method, r.chunk.chunk_id)
+                assert r.dense_similarity == pytest.approx(float(q @ vector), abs=1e-4), (query, method)
+
+
+def test_dense_search_finds_chunks_the_keyword_index_does_not_hold_yet(components, library):
+    """Another process's ingest writes Chroma before its keyword commit: its chunks must still be
+    found by meaning, and filtered by their own metadata (read from Chroma, not guessed)."""
+    from dataclasses import replace
+
+    from vectorstore.store import _to_metadata
+
+    components.ingestor.ingest([library], progress=False)
+    retriever, store = components.retriever, components.store
+    query = "Which country did the ambassador of Freedonia visit first?"
+    retriever.search(query, k=3)  # the index is checked now; the next check is seconds away
+    template = store.all_chunks()[0]
+    late = [replace(template, chunk_id="late-body#0", source_id="late-body", text="The Freedonian ambassador visited Chile first."),
+            replace(template, chunk_id="late-comment#0", source_id="late-comment", section="comments",
+                    text="A reader: the Freedonian ambassador visited Peru first.")]
+    vector = components.embedder.embed_query(query)
+    store.collection.upsert(ids=[c.chunk_id for c in late], documents=[c.text for c in late],
+                            embeddings=[list(vector)] * 2, metadatas=[_to_metadata(c, 1) for c in late])
+    assert store.keyword.lookup([c.chunk_id for c in late]) == {}
+
+    from vectorstore.retrieval import SearchFilters
+
+    best = retriever.search(query, k=3, method="dense")
+    assert best[0].chunk.chunk_id == "late-body#0" and best[0].chunk.text == late[0].text
+    assert best[0].dense_similarity == pytest.approx(1.0, abs=1e-3)
+    assert "late-comment#0" not in [r.chunk.chunk_id for r in best]  # comments are filtered out by default
+    with_comments = retriever.search(query, k=3, method="dense", filters=SearchFilters(include_comments=True))
+    assert {"late-body#0", "late-comment#0"} <= {r.chunk.chunk_id for r in with_comments}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from vectorstore.retrieval import SearchFilters, diversify
 from vectorstore.documents import Chunk, ScoredChunk
 
@@ -60,3 +62,28 @@ def test_filters_reject_bad_dates_instead_of_ignoring_them():
     for bad in ({"date_from": "16"}, {"date_to": "2018-13"}, {"date_from": "yesterday"}, {"date_from": "2019", "date_to": "2018"}):
         with pytest.raises(ValueError):
             SearchFilters(**bad)
+
+
+@pytest.mark.parametrize("query", [
+    "What did The Washington Post report?", "according to the post", "the post-war order",
+    "as yahoo! finance put it", "9to5mac and #tech both said", "Washington Posts", "nothing named here",
+    "AP and the AP News wire",
+])
+def test_publishers_named_in_a_query_as_one_search_per_name_finds_them(query):
+    """Only names whose first word is in the query are tried; the result must equal trying every name."""
+    import re
+
+    from vectorstore.retrieval import HybridRetriever
+
+    names = ["The Washington Post", "Washington Post", "The Post", "Yahoo! Finance", "9to5Mac", "#Tech", "AP",
+             "AP News", "Reuters", ""]
+
+    class Named(HybridRetriever):
+        def publishers(self):
+            return names
+
+    retriever = Named.__new__(Named)
+    retriever._publishers_by_first_word = None
+    q = query.lower()
+    want = {p.lower() for p in names if p and re.search(rf"\b{re.escape(p.lower())}\b", q)}
+    assert retriever._publishers_named_in(query) == want

@@ -35,7 +35,7 @@ STOPWORDS = frozenset(
     when where which who whom whose why will with would you your about after also any can could during more most
     other over said says should such some very just only both each according article articles report reported""".split()
 )
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: published_at stored, so a dense hit's filter fields come from the index
 _STATE = "state.json"
 _DATA = "tantivy"
 _WRITER_HEAP = 64_000_000
@@ -78,6 +78,16 @@ class KeywordHit(NamedTuple):
     publisher: str
 
 
+class IndexedChunk(NamedTuple):
+    """The filter and fusion fields the index stores for one chunk (all but its text)."""
+
+    chunk_id: str
+    source: str
+    section: str
+    publisher: str
+    published_at: str
+
+
 @dataclass(frozen=True)
 class KeywordState:
     """Which store generation and chunk count the last complete write of the index reflects."""
@@ -96,7 +106,7 @@ def _schema():
     sb.add_text_field("section", stored=True, tokenizer_name="raw")
     sb.add_text_field("publisher", stored=True, tokenizer_name="raw", fast=True)
     sb.add_text_field("publisher_lc", tokenizer_name="raw")
-    sb.add_text_field("published_at", tokenizer_name="raw", fast=True)
+    sb.add_text_field("published_at", stored=True, tokenizer_name="raw", fast=True)
     sb.add_integer_field("date_key", indexed=True, fast=True)
     sb.add_text_field("body", tokenizer_name="whitespace", index_option="freq")
     return sb.build()
@@ -252,6 +262,27 @@ class KeywordIndex:
         if len(kept) >= n or len(wide) < 2 * n:  # enough passed, or every match was seen
             return kept[:n]
         return self._top(searcher, _filtered(words, musts), n)
+
+    def lookup(self, chunk_ids: Sequence[str]) -> dict[str, IndexedChunk]:
+        """The stored fields of those chunks the index holds (ids it does not hold are left out).
+
+        Dense search asks Chroma for ids and distances only (reading metadata costs Chroma more
+        than the search itself); these fields, written in the same pass, stand in for them.
+        """
+        import tantivy
+
+        ids = list(dict.fromkeys(chunk_ids))
+        if not ids:
+            return {}
+        searcher = self._searcher()
+        query = tantivy.Query.term_set_query(self._schema, "chunk_id", ids)
+        out: dict[str, IndexedChunk] = {}
+        for _, addr in searcher.search(query, len(ids), count=False).hits:
+            doc = searcher.doc(addr)
+            out[doc["chunk_id"][0]] = IndexedChunk(
+                doc["chunk_id"][0], doc["source"][0], doc["section"][0],
+                (doc["publisher"] or [""])[0], (doc["published_at"] or [""])[0])
+        return out
 
     @staticmethod
     def _top(searcher, query, n: int, keep_section: bool = False) -> list:

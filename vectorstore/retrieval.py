@@ -103,6 +103,7 @@ class HybridRetriever:
         self._checked_at = 0.0
         self._lock = threading.Lock()
         self.keyword_notice = ""  # what the last start-up check rebuilt, if anything
+        self._publishers_by_first_word: tuple[list[str], dict[str, list[str]]] | None = None
 
     def invalidate(self) -> None:
         """Compare the keyword index with the store again before the next query."""
@@ -147,15 +148,38 @@ class HybridRetriever:
     def candidates(self, query: str, n: int, filters: SearchFilters, method: Method = "hybrid"):
         """(query vector, dense candidates with similarity, BM25 candidates with score).
 
-        BM25 candidates that dense search did not also return are stand-ins carrying only their
-        id, article and publisher (all that fusion needs); :meth:`_resolve` reads the chosen ones.
+        Candidates are mostly stand-ins carrying only their id and filter fields (all that
+        fusion needs); :meth:`_resolve` reads the chosen ones from the store.
         """
         if method != "bm25":
             self.store.bind_embedder(self.embedder.identity, record=False)
         vector = self.embedder.embed_query(query)
-        dense = self.store.dense_search(vector, n, filters.chroma_where(), filters.accepts) if method != "bm25" else []
+        dense = self._dense_candidates(vector, n, filters) if method != "bm25" else []
         keyword = self._keyword_candidates(query, n, filters, dense) if method != "dense" else []
         return vector, dense, keyword
+
+    def _dense_candidates(self, vector, n: int, filters: SearchFilters) -> list[tuple[Chunk, float]]:
+        """The n nearest chunks that pass the filters, best first.
+
+        Chroma gives the nearest ids and distances only (2n of them when a filter applies); the
+        keyword index, written in the same pass, gives each one's filter fields, and
+        :meth:`SearchFilters.accepts` decides, as on the keyword side. Ids the index does not hold
+        yet (another process's ingest before its commit) are read from Chroma. When fewer than n
+        of the 2n pass, Chroma's own filtered query answers.
+        """
+        where = filters.chroma_where()
+        wide = self.store.nearest_ids(vector, 2 * n if where else n)
+        fields = self.keyword_index().lookup([i for i, _ in wide])
+        unindexed = [i for i, _ in wide if i not in fields]
+        read = {c.chunk_id: c for c in self.store.get_chunks(unindexed)} if unindexed else {}
+        kept = []
+        for chunk_id, similarity in wide:
+            chunk = read.get(chunk_id) or (_dense_stand_in(fields[chunk_id]) if chunk_id in fields else None)
+            if chunk is not None and filters.accepts(chunk):
+                kept.append((chunk, similarity))
+        if len(kept) >= n or len(wide) < (2 * n if where else n):  # enough passed, or every chunk was seen
+            return kept[:n]
+        return self.store.dense_search(vector, n, where)
 
     def keyword_search(self, query: str, n: int, filters: SearchFilters) -> list[tuple[Chunk, float]]:
         """BM25 matches as (chunk read from the store, score), best first."""
@@ -173,7 +197,7 @@ class HybridRetriever:
         return [(chunks.get(h.chunk_id) or _stand_in(h), h.score) for h in hits]
 
     def _resolve(self, chosen: list[ScoredChunk], vector) -> list[ScoredChunk]:
-        """Read the chosen stand-ins from the store, with their similarity to the query (one read)."""
+        """Read the chosen stand-ins from the store (one read); keyword-only ones get their similarity."""
         wanted = [s.chunk.chunk_id for s in chosen if _is_stand_in(s.chunk)]
         if not wanted:
             return chosen
@@ -183,14 +207,16 @@ class HybridRetriever:
         found = {c.chunk_id: (c, e) for c, e in self.store.get_chunks_and_vectors(wanted)}
         out = []
         for item in chosen:
-            if item.chunk.chunk_id not in wanted:
+            if not _is_stand_in(item.chunk):
                 out.append(item)
             elif item.chunk.chunk_id in found:
                 chunk, emb = found[item.chunk.chunk_id]
-                item.chunk, item.dense_similarity = chunk, float(np.dot(q, emb))
+                item.chunk = chunk
+                if item.dense_similarity is None:
+                    item.dense_similarity = float(np.dot(q, emb))
                 out.append(item)
         if len(out) < len(chosen):
-            log.warning("keyword hits missing from the store; the index will be checked again")
+            log.warning("chosen chunks missing from the store; the keyword index will be checked again")
             self.invalidate()
         return out
 
@@ -220,13 +246,30 @@ class HybridRetriever:
         return diversify(ranked, k, self.config.max_chunks_per_article, self.config.same_article_decay)
 
     def _publishers_named_in(self, query: str) -> set[str]:
+        """Publishers the query names as whole words. Only names whose first word is a word of the
+        query are tried (a whole-word match needs it), so the cost follows the query, not the archive."""
+        publishers = self.publishers()
+        if self._publishers_by_first_word is None or self._publishers_by_first_word[0] is not publishers:
+            by_word: dict[str, list[str]] = {}
+            for name in {p.lower() for p in publishers if p}:
+                first = re.match(r"\w+", name)
+                by_word.setdefault(first.group(0) if first else "", []).append(name)
+            self._publishers_by_first_word = (publishers, by_word)
+        by_word = self._publishers_by_first_word[1]
         q = query.lower()
-        return {p.lower() for p in self.publishers() if re.search(rf"\b{re.escape(p.lower())}\b", q)}
+        tried = [name for word in {""} | set(re.findall(r"\w+", q)) for name in by_word.get(word, ())]
+        return {name for name in tried if re.search(rf"\b{re.escape(name)}\b", q)}
 
 
 def _stand_in(hit) -> Chunk:
     """A chunk known only by its keyword hit (text empty, offsets -1) until it is read from the store."""
     return Chunk(chunk_id=hit.chunk_id, source_id=hit.source, text="", start=-1, end=-1, publisher=hit.publisher)
+
+
+def _dense_stand_in(fields) -> Chunk:
+    """A dense hit known by the keyword index's stored fields until it is read from the store."""
+    return Chunk(chunk_id=fields.chunk_id, source_id=fields.source, text="", start=-1, end=-1,
+                 section=fields.section, publisher=fields.publisher, published_at=fields.published_at)
 
 
 def _is_stand_in(chunk: Chunk) -> bool:
