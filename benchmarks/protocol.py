@@ -79,7 +79,8 @@ def main() -> int:
         server = Server([sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--model_alias", args.model,
                          "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(base.llm_context),
                          "--n_batch", str(base.llm_batch), "--n_ubatch", str(base.llm_batch),
-                         "--n_threads", threads, "--n_threads_batch", threads, "--verbose", "False"],
+                         "--n_threads", threads, "--n_threads_batch", threads,
+                         "--logits_all", "False", "--flash_attn", str(base.llm_flash_attn), "--verbose", "False"],
                         f"http://127.0.0.1:{port}/v1/models", data_dir / "server.log").start(timeout=300)
         try:
             bots = {

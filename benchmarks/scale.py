@@ -397,17 +397,35 @@ def ingest_child(folder: Path, data_dir: Path) -> dict:
             "rss_before_ingest_mb": round(rss_before, 1), "peak_rss_mb": round(peak_rss_mb(), 1)}
 
 
-def run_ingest(args) -> dict:
+def holder_child(data_dir: Path) -> dict:
+    """A fresh process that opens the ingested store and searches it once, as a UI would: the memory
+    any process holding this store pays (Chroma loads its vector index), whatever wrote it."""
+    from qa_bot.components import Components
+    from qa_bot.settings import Settings
+
+    comps = Components(Settings(data_dir=data_dir))
+    comps.__dict__["embedder"] = FixedQueryVectors()
+    comps.retriever.search(queries()[0], k=8)
+    return {"chunks": comps.store.count(), "peak_rss_mb": round(peak_rss_mb(), 1)}
+
+
+def _child(*argv: str) -> dict:
     import subprocess
 
+    out = subprocess.run([sys.executable, __file__, *argv], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_ingest(args) -> dict:
     results: dict[str, dict] = {}
     for n in args.articles:
         workdir = Path(tempfile.mkdtemp(prefix="scale-ingest-", dir=args.tmp))
         try:
             size = write_articles(n, workdir / "articles")
-            out = subprocess.run([sys.executable, __file__, "ingest-child", str(workdir / "articles"), str(workdir / "data")],
-                                 capture_output=True, text=True, check=True)
-            row = json.loads(out.stdout.strip().splitlines()[-1]) | {"megabytes_of_text": round(size / 1e6, 1)}
+            row = _child("ingest-child", str(workdir / "articles"), str(workdir / "data"))
+            row["megabytes_of_text"] = round(size / 1e6, 1)
+            row["holding_store_peak_rss_mb"] = _child("holder-child", str(workdir / "data"))["peak_rss_mb"]
+            row["ingest_above_holding_mb"] = round(row["peak_rss_mb"] - row["holding_store_peak_rss_mb"], 1)
             row["chroma_dir_mb"] = round(sum(f.stat().st_size for f in (workdir / "data").rglob("*") if f.is_file()) / 1e6, 1)
             print(f"  ingest {n} articles: {row}", file=sys.stderr, flush=True)
             results[str(n)] = row
@@ -416,6 +434,8 @@ def run_ingest(args) -> dict:
     sizes = [str(n) for n in args.articles]
     if len(sizes) >= 2:
         results["peak_rss_ratio_largest_to_smallest"] = round(results[sizes[-1]]["peak_rss_mb"] / results[sizes[0]]["peak_rss_mb"], 3)
+        results["above_holding_ratio_largest_to_smallest"] = round(
+            results[sizes[-1]]["ingest_above_holding_mb"] / results[sizes[0]]["ingest_above_holding_mb"], 3)
     return results
 
 
@@ -492,6 +512,8 @@ def main() -> int:
     p = sub.add_parser("ingest-child", help=argparse.SUPPRESS)
     p.add_argument("folder", type=Path)
     p.add_argument("data_dir", type=Path)
+    p = sub.add_parser("holder-child", help=argparse.SUPPRESS)
+    p.add_argument("data_dir", type=Path)
     args = parser.parse_args()
     if args.what == "ingest-child":
         from qa_bot.runtime import configure_offline_runtime
@@ -499,6 +521,13 @@ def main() -> int:
 
         configure_offline_runtime(Settings(data_dir=args.data_dir))
         print(json.dumps(ingest_child(args.folder, args.data_dir)))
+        return 0
+    if args.what == "holder-child":
+        from qa_bot.runtime import configure_offline_runtime
+        from qa_bot.settings import Settings
+
+        configure_offline_runtime(Settings(data_dir=args.data_dir))
+        print(json.dumps(holder_child(args.data_dir)))
         return 0
     info = {"processor": _processor(), "cores": os.cpu_count(), "seed": SEED, "words_per_chunk": WORDS_PER_CHUNK,
             "queries": N_QUERIES, "top_n": TOP_N, "command": " ".join(sys.argv)}

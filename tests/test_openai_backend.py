@@ -26,7 +26,7 @@ def model_server(tmp_path_factory):
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", MODEL_ALIAS,
            "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", str(os.cpu_count() or 1),
-           "--n_threads_batch", str(os.cpu_count() or 1), "--verbose", "False"]
+           "--n_threads_batch", str(os.cpu_count() or 1), "--logits_all", "False", "--verbose", "False"]
     server = Server(cmd, f"http://127.0.0.1:{port}/v1/models", log).start(timeout=180)
     yield f"http://127.0.0.1:{port}/v1"
     server.stop()

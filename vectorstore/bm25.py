@@ -38,7 +38,7 @@ STOPWORDS = frozenset(
 SCHEMA_VERSION = 4  # 4: published_at stored, so a dense hit's filter fields come from the index
 _STATE = "state.json"
 _DATA = "tantivy"
-_WRITER_HEAP = 64_000_000
+_WRITER_HEAP = 16_000_000  # per thread; Tantivy holds up to this much of an ingest's documents before it writes a segment (64 MB grew peak ingest memory by up to 128 MB, docs/benchmarks.md)
 _COMMIT_EVERY_S = 30.0  # during a long ingest, readers see progress this often
 
 
