@@ -308,6 +308,9 @@ def measure_hybrid(settings, qs: list[str], filtered_baseline: bool = True) -> d
         dense(q, where)
         index.search(q, n, body_only=True)
 
+    for q in qs:  # one warm pass of every query through both, so neither series pays for the other's cold pages
+        bare(q)
+        retriever.search(q, k=settings.k)
     out = {"bare_dense_plus_keyword": time_queries(bare, qs),
            "hybrid": time_queries(lambda q: retriever.search(q, k=settings.k), qs),
            "bare_filtered_dense_plus_keyword": time_queries(bare_filtered, qs) if filtered_baseline else None,
