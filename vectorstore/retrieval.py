@@ -168,16 +168,19 @@ class HybridRetriever:
         of the 2n pass, Chroma's own filtered query answers.
         """
         where = filters.chroma_where()
-        wide = self.store.nearest_ids(vector, 2 * n if where else n)
+        asked = 2 * n if where else n
+        wide = self.store.nearest_ids(vector, asked)
         fields = self.keyword_index().lookup([i for i, _ in wide])
         unindexed = [i for i, _ in wide if i not in fields]
         read = {c.chunk_id: c for c in self.store.get_chunks(unindexed)} if unindexed else {}
         kept = []
         for chunk_id, similarity in wide:
-            chunk = read.get(chunk_id) or (_dense_stand_in(fields[chunk_id]) if chunk_id in fields else None)
+            indexed = fields.get(chunk_id)
+            chunk = read.get(chunk_id) or (indexed and _stand_in(indexed.chunk_id, indexed.source, indexed.publisher,
+                                                                 indexed.section, indexed.published_at))
             if chunk is not None and filters.accepts(chunk):
                 kept.append((chunk, similarity))
-        if len(kept) >= n or len(wide) < (2 * n if where else n):  # enough passed, or every chunk was seen
+        if len(kept) >= n or len(wide) < asked:  # enough passed, or every chunk was seen
             return kept[:n]
         return self.store.dense_search(vector, n, where)
 
@@ -194,7 +197,7 @@ class HybridRetriever:
             sources=filters.sources, date_range=filters._range(),
         )
         chunks = {c.chunk_id: c for c, _ in known}
-        return [(chunks.get(h.chunk_id) or _stand_in(h), h.score) for h in hits]
+        return [(chunks.get(h.chunk_id) or _stand_in(h.chunk_id, h.source, h.publisher), h.score) for h in hits]
 
     def _resolve(self, chosen: list[ScoredChunk], vector) -> list[ScoredChunk]:
         """Read the chosen stand-ins from the store (one read); keyword-only ones get their similarity."""
@@ -261,15 +264,10 @@ class HybridRetriever:
         return {name for name in tried if re.search(rf"\b{re.escape(name)}\b", q)}
 
 
-def _stand_in(hit) -> Chunk:
-    """A chunk known only by its keyword hit (text empty, offsets -1) until it is read from the store."""
-    return Chunk(chunk_id=hit.chunk_id, source_id=hit.source, text="", start=-1, end=-1, publisher=hit.publisher)
-
-
-def _dense_stand_in(fields) -> Chunk:
-    """A dense hit known by the keyword index's stored fields until it is read from the store."""
-    return Chunk(chunk_id=fields.chunk_id, source_id=fields.source, text="", start=-1, end=-1,
-                 section=fields.section, publisher=fields.publisher, published_at=fields.published_at)
+def _stand_in(chunk_id: str, source: str, publisher: str, section: str = "body", published_at: str = "") -> Chunk:
+    """A candidate known only by its id and filter fields (text empty, offsets -1) until it is read from the store."""
+    return Chunk(chunk_id=chunk_id, source_id=source, text="", start=-1, end=-1, section=section,
+                 publisher=publisher, published_at=published_at)
 
 
 def _is_stand_in(chunk: Chunk) -> bool:

@@ -16,7 +16,7 @@ import threading
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import fields
-from typing import Any, Callable, Collection, Iterator, Sequence
+from typing import Any, Collection, Iterator, Sequence
 
 import numpy as np
 
@@ -314,21 +314,13 @@ class ChunkStore:
                  for i, d, m, e in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])}
         return [by_id[i] for i in ids if i in by_id]
 
-    def dense_search(self, vector: Sequence[float], n: int, where: dict | None = None,
-                     keep: Callable[[Chunk], bool] | None = None) -> list[tuple[Chunk, float]]:
+    def dense_search(self, vector: Sequence[float], n: int, where: dict | None = None) -> list[tuple[Chunk, float]]:
         """Nearest chunks with cosine similarity, among those matching ``where``.
 
-        With ``keep`` (the same condition as ``where``, as a test on a chunk), the 2n nearest
-        chunks of an unfiltered query are tried first: Chroma applies a ``where`` by scanning
-        metadata (~300 ms at 100k chunks here, against a few ms unfiltered), and whenever n of
-        those 2n pass, they are the answer; otherwise the filtered query runs. (Chroma returns
-        fewer than asked when the collection is smaller, so no count is needed.)
+        Chroma applies a ``where`` by scanning metadata (~300 ms at 100k chunks here, against a
+        few ms unfiltered), so the hybrid retriever filters :meth:`nearest_ids` itself first and
+        comes here only when too few of those pass.
         """
-        if keep is not None and where:
-            wide = self._nearest(vector, 2 * n, None)
-            kept = [(c, sim) for c, sim in wide if keep(c)]
-            if len(kept) >= n or len(wide) < 2 * n:
-                return kept[:n]
         return self._nearest(vector, n, where)
 
     def nearest_ids(self, vector: Sequence[float], n: int) -> list[tuple[str, float]]:
