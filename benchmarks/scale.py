@@ -2,7 +2,8 @@
 
     python benchmarks/scale.py keyword --sizes 10000 100000 1000000 [--engines tantivy bm25s rank_bm25]
     python benchmarks/scale.py hybrid --sizes 10000 100000 [--http]
-    python benchmarks/scale.py ingest --articles 1000 10000
+    python benchmarks/scale.py ingest --articles 1000 10000 [--http]
+    python benchmarks/scale.py writer --chunks 7632 76409 152818 --threads 1 2 --commit-every 0 5000
 
 Synthetic articles from a fixed seed: 8 chunks an article, ~120 words a chunk,
 words drawn from a 60k-word vocabulary with Zipf-Mandelbrot frequencies (like
@@ -30,11 +31,17 @@ synthetic article files, each size in a fresh process. Vectors are fixed random
 ones (embedding is the same per chunk at any size; what is measured is whether
 memory grows with the number of files). The store's own in-memory vector index
 (Chroma's HNSW, ~1.5 kB a chunk) grows with what is stored, and is reported beside it.
+With --http the same files also go into a ``chroma run`` server from a fresh ingest process: the
+ingest's memory and the server's, measured apart.
+
+writer: the keyword index writer alone (no Chroma), per chunk count, indexing threads and commit
+cadence, each in a fresh process: where the ingest's own memory growth comes from.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -386,18 +393,60 @@ def write_articles(n: int, folder: Path) -> int:
     return total
 
 
-def ingest_child(folder: Path, data_dir: Path) -> dict:
-    """One ingest in this (fresh) process; its peak RSS, the chunks written and the time."""
+def ingest_child(folder: Path, data_dir: Path, port: int | None = None) -> dict:
+    """One ingest in this (fresh) process; its peak RSS, the chunks written and the time. With ``port``, the
+    store is a ``chroma run`` server on that port (the keyword index stays in ``data_dir``)."""
     from qa_bot.components import Components
     from qa_bot.settings import Settings
 
-    comps = Components(Settings(data_dir=data_dir))
+    settings = Settings(data_dir=data_dir)
+    if port is not None:
+        settings = settings.with_overrides(store_mode="http", store_port=port,
+                                           keyword_index_path=data_dir / "keyword-index")
+    comps = Components(settings)
     comps.__dict__["embedder"] = RandomVectorEmbedder()
     rss_before = rss_mb()
     report = comps.ingestor.ingest([folder], progress=False)
     return {"files": report.files, "chunks": report.chunks_added, "errors": len(report.errors),
             "seconds": round(report.seconds, 1), "chunks_per_s": round(report.chunks_added / report.seconds, 1),
             "rss_before_ingest_mb": round(rss_before, 1), "peak_rss_mb": round(peak_rss_mb(), 1)}
+
+
+def writer_child(chunks: int, threads: int, commit_every: int, tmp: str | None) -> dict:
+    """The keyword index writer alone, as an ingest drives it (batches of 256, a commit every ``commit_every``
+    chunks, 0 = only at the end), in this fresh process: its peak RSS, anonymous and file-backed."""
+    from qa_bot.runtime import limit_malloc_arenas
+    from vectorstore.bm25 import KeywordIndex
+
+    limit_malloc_arenas()
+    workdir = Path(tempfile.mkdtemp(prefix="scale-writer-", dir=tmp))
+    try:
+        index = KeywordIndex(workdir / "keyword", threads=threads)
+        index.create()
+        writer, done, t0 = index.writer(), 0, time.perf_counter()
+        for docs in synthetic_docs(chunks, batch=256):
+            writer.add(docs)
+            done += len(docs)
+            if commit_every and done // commit_every != (done - len(docs)) // commit_every:
+                writer.commit()
+        writer.commit()
+        status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+        mb = {k: round(int(status[k].split()[0]) / 1e3, 1) for k in ("VmHWM", "RssAnon", "RssFile")}
+        return {"chunks": chunks, "threads": threads, "commit_every": commit_every,
+                "seconds": round(time.perf_counter() - t0, 1), "peak_rss_mb": mb["VmHWM"],
+                "anon_rss_end_mb": mb["RssAnon"], "file_rss_end_mb": mb["RssFile"]}
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_writer(args) -> list[dict]:
+    rows = []
+    for threads in args.threads:
+        for commit_every in args.commit_every:
+            for n in args.chunks:
+                rows.append(_child("writer-child", str(n), str(threads), str(commit_every), *(["--tmp", args.tmp] if args.tmp else [])))
+                print(f"  writer: {rows[-1]}", file=sys.stderr, flush=True)
+    return rows
 
 
 def holder_child(data_dir: Path) -> dict:
@@ -430,20 +479,38 @@ def run_ingest(args) -> dict:
             row["holding_store_peak_rss_mb"] = _child("holder-child", str(workdir / "data"))["peak_rss_mb"]
             row["ingest_above_holding_mb"] = round(row["peak_rss_mb"] - row["holding_store_peak_rss_mb"], 1)
             row["chroma_dir_mb"] = round(sum(f.stat().st_size for f in (workdir / "data").rglob("*") if f.is_file()) / 1e6, 1)
+            if args.http:
+                row["http"] = _ingest_through_server(workdir)
             print(f"  ingest {n} articles: {row}", file=sys.stderr, flush=True)
             results[str(n)] = row
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     sizes = [str(n) for n in args.articles]
     if len(sizes) >= 2:
-        results["peak_rss_ratio_largest_to_smallest"] = round(results[sizes[-1]]["peak_rss_mb"] / results[sizes[0]]["peak_rss_mb"], 3)
+        first, last = results[sizes[0]], results[sizes[-1]]
+        results["peak_rss_ratio_largest_to_smallest"] = round(last["peak_rss_mb"] / first["peak_rss_mb"], 3)
         results["above_holding_ratio_largest_to_smallest"] = round(
-            results[sizes[-1]]["ingest_above_holding_mb"] / results[sizes[0]]["ingest_above_holding_mb"], 3)
+            last["ingest_above_holding_mb"] / first["ingest_above_holding_mb"], 3)
+        if args.http:
+            results["http_ingest_process_peak_rss_ratio"] = round(
+                last["http"]["peak_rss_mb"] / first["http"]["peak_rss_mb"], 3)
+            results["http_server_peak_rss_ratio"] = round(
+                last["http"]["server_peak_rss_mb"] / first["http"]["server_peak_rss_mb"], 3)
     return results
 
 
-def _with_server(workdir: Path, settings, qs: list[str], filtered_baseline: bool = True) -> dict:
-    """The same directory served by ``chroma run`` (after this process let go of it), queried over HTTP."""
+def _ingest_through_server(workdir: Path) -> dict:
+    """The same files ingested by a fresh process into a ``chroma run`` server (a new, empty store): the
+    ingest process's peak RSS, and the server's, measured apart."""
+    with chroma_server(workdir / "server-store") as (port, pid):
+        row = _child("ingest-child", str(workdir / "articles"), str(workdir / "http-data"), "--port", str(port))
+        row["server_peak_rss_mb"] = round(peak_rss_of_pid_mb(pid), 1)
+    return row
+
+
+@contextlib.contextmanager
+def chroma_server(path: Path) -> Iterator[tuple[int, int]]:
+    """``chroma run`` on 127.0.0.1 over the directory ``path``; yields (port, server pid)."""
     import socket
     import subprocess
     import urllib.request
@@ -452,7 +519,7 @@ def _with_server(workdir: Path, settings, qs: list[str], filtered_baseline: bool
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     chroma = Path(sys.executable).parent / "chroma"
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(settings.store_path), "--host", "127.0.0.1",
+    proc = subprocess.Popen([str(chroma), "run", "--path", str(path), "--host", "127.0.0.1",
                              "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(600):
@@ -461,12 +528,26 @@ def _with_server(workdir: Path, settings, qs: list[str], filtered_baseline: bool
                 break
             except OSError:
                 time.sleep(0.2)
-        http = settings.with_overrides(store_mode="http", store_port=port,
-                                       keyword_index_path=settings.keyword_path)  # the index the ingest wrote
-        return measure_hybrid(http, qs, filtered_baseline)
+        yield port, proc.pid
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def peak_rss_of_pid_mb(pid: int) -> float:
+    """Another live process's peak resident set (VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1e3
+    raise RuntimeError(f"no VmHWM for pid {pid}")
+
+
+def _with_server(workdir: Path, settings, qs: list[str], filtered_baseline: bool = True) -> dict:
+    """The same directory served by ``chroma run`` (after this process let go of it), queried over HTTP."""
+    with chroma_server(settings.store_path) as (port, _):
+        http = settings.with_overrides(store_mode="http", store_port=port,
+                                       keyword_index_path=settings.keyword_path)  # the index the ingest wrote
+        return measure_hybrid(http, qs, filtered_baseline)
 
 
 def run_keyword(args) -> dict:
@@ -510,11 +591,24 @@ def main() -> int:
     p.add_argument("--out", type=Path)
     p = sub.add_parser("ingest", help="peak memory of an ingest over N article files, each N in a fresh process")
     p.add_argument("--articles", type=int, nargs="+", default=[1_000, 10_000])
+    p.add_argument("--http", action="store_true", help="also ingest into a chroma run server, memory measured apart")
     p.add_argument("--tmp", default=None)
     p.add_argument("--out", type=Path)
     p = sub.add_parser("ingest-child", help=argparse.SUPPRESS)
     p.add_argument("folder", type=Path)
     p.add_argument("data_dir", type=Path)
+    p.add_argument("--port", type=int, default=None)
+    p = sub.add_parser("writer", help="peak memory of the keyword index writer alone, per chunk count, threads, commit cadence")
+    p.add_argument("--chunks", type=int, nargs="+", default=[7_632, 76_409, 152_818])
+    p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--commit-every", type=int, nargs="+", default=[0, 5_000], help="chunks between commits (0: at the end)")
+    p.add_argument("--tmp", default=None)
+    p.add_argument("--out", type=Path)
+    p = sub.add_parser("writer-child", help=argparse.SUPPRESS)
+    p.add_argument("chunks", type=int)
+    p.add_argument("threads", type=int)
+    p.add_argument("commit_every", type=int)
+    p.add_argument("--tmp", default=None)
     p = sub.add_parser("holder-child", help=argparse.SUPPRESS)
     p.add_argument("data_dir", type=Path)
     args = parser.parse_args()
@@ -523,7 +617,10 @@ def main() -> int:
         from qa_bot.settings import Settings
 
         configure_offline_runtime(Settings(data_dir=args.data_dir))
-        print(json.dumps(ingest_child(args.folder, args.data_dir)))
+        print(json.dumps(ingest_child(args.folder, args.data_dir, args.port)))
+        return 0
+    if args.what == "writer-child":
+        print(json.dumps(writer_child(args.chunks, args.threads, args.commit_every, args.tmp)))
         return 0
     if args.what == "holder-child":
         from qa_bot.runtime import configure_offline_runtime
@@ -536,6 +633,8 @@ def main() -> int:
             "queries": N_QUERIES, "top_n": TOP_N, "command": " ".join(sys.argv)}
     if args.what == "keyword":
         result = {"info": info, "keyword": run_keyword(args)}
+    elif args.what == "writer":
+        result = {"info": info, "writer": run_writer(args)}
     elif args.what == "ingest":
         result = {"info": info | {"vectors": "fixed random unit vectors (384-d), not embeddings; real tokenizer"},
                   "ingest": run_ingest(args)}

@@ -220,7 +220,7 @@ class Settings(BaseSettings):
         """The store's part of the settings, as vectorstore/ takes it."""
         return StoreConfig(path=Path(self.store_path), keyword_path=self.keyword_path, mode=self.store_mode,
                            host=self.store_host, port=self.store_port, ssl=self.store_ssl, token=self.store_token,
-                           token_header=self.store_token_header, collection=self.collection, threads=self.threads,
+                           token_header=self.store_token_header, collection=self.collection,
                            metadata_in_index=self.metadata_in_index)
 
     def retrieval_config(self) -> RetrievalConfig:

@@ -24,7 +24,6 @@ class StoreConfig:
     token: str | None = None
     token_header: Literal["Authorization", "X-Chroma-Token"] = "Authorization"
     collection: str = "articles"
-    threads: int = 1
     metadata_in_index: bool = True  # chunks are embedded and indexed with their title/publisher/date header
 
     @property

@@ -78,7 +78,9 @@ class ChunkStore:
                 embedding_function=None,
                 configuration={"hnsw": {"space": "cosine"}},
             )
-        self.keyword = KeywordIndex(config.keyword_path, threads=config.threads)
+        # one indexing thread: the same speed as two (76k chunks in 11 s; ingest waits on embedding, not on this)
+        # and half the writer's memory, which is what grew an ingest's peak RSS (docs/benchmarks.md)
+        self.keyword = KeywordIndex(config.keyword_path)
         self._writer: KeywordWriter | None = None
         self._write_lock = threading.RLock()
         self.last_rebuild: Rebuild | None = None
