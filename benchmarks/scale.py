@@ -430,8 +430,7 @@ def writer_child(chunks: int, threads: int, commit_every: int, tmp: str | None) 
             if commit_every and done // commit_every != (done - len(docs)) // commit_every:
                 writer.commit()
         writer.commit()
-        status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
-        mb = {k: round(int(status[k].split()[0]) / 1e3, 1) for k in ("VmHWM", "RssAnon", "RssFile")}
+        mb = proc_status_mb("self", ("VmHWM", "RssAnon", "RssFile"))
         return {"chunks": chunks, "threads": threads, "commit_every": commit_every,
                 "seconds": round(time.perf_counter() - t0, 1), "peak_rss_mb": mb["VmHWM"],
                 "anon_rss_end_mb": mb["RssAnon"], "file_rss_end_mb": mb["RssFile"]}
@@ -504,7 +503,7 @@ def _ingest_through_server(workdir: Path) -> dict:
     ingest process's peak RSS, and the server's, measured apart."""
     with chroma_server(workdir / "server-store") as (port, pid):
         row = _child("ingest-child", str(workdir / "articles"), str(workdir / "http-data"), "--port", str(port))
-        row["server_peak_rss_mb"] = round(peak_rss_of_pid_mb(pid), 1)
+        row["server_peak_rss_mb"] = proc_status_mb(pid)["VmHWM"]
     return row
 
 
@@ -534,12 +533,10 @@ def chroma_server(path: Path) -> Iterator[tuple[int, int]]:
         proc.wait(30)
 
 
-def peak_rss_of_pid_mb(pid: int) -> float:
-    """Another live process's peak resident set (VmHWM)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1e3
-    raise RuntimeError(f"no VmHWM for pid {pid}")
+def proc_status_mb(pid: int | str = "self", keys: tuple[str, ...] = ("VmHWM",)) -> dict[str, float]:
+    """Memory fields of a live process's /proc status (VmHWM = peak resident set), in MB."""
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return {k: round(int(status[k].split()[0]) / 1e3, 1) for k in keys}
 
 
 def _with_server(workdir: Path, settings, qs: list[str], filtered_baseline: bool = True) -> dict:
