@@ -412,9 +412,10 @@ def ingest_child(folder: Path, data_dir: Path, port: int | None = None) -> dict:
             "rss_before_ingest_mb": round(rss_before, 1), "peak_rss_mb": round(peak_rss_mb(), 1)}
 
 
-def writer_child(chunks: int, threads: int, commit_every: int, tmp: str | None) -> dict:
-    """The keyword index writer alone, as an ingest drives it (batches of 256, a commit every ``commit_every``
-    chunks, 0 = only at the end), in this fresh process: its peak RSS, anonymous and file-backed."""
+def writer_child(chunks: int, threads: int, commit_every: int, tmp: str | None, queue_deletes: bool = False) -> dict:
+    """The keyword index writer alone, as an ingest drives it (batches of 256 through ``upsert``, a commit every
+    ``commit_every`` chunks, 0 = only at the end), in this fresh process: its peak RSS, anonymous and file-backed.
+    ``queue_deletes``: a delete of every id before its add, as ingest did before 2026-12-04."""
     from qa_bot.runtime import limit_malloc_arenas
     from vectorstore.bm25 import KeywordIndex
 
@@ -425,13 +426,17 @@ def writer_child(chunks: int, threads: int, commit_every: int, tmp: str | None) 
         index.create()
         writer, done, t0 = index.writer(), 0, time.perf_counter()
         for docs in synthetic_docs(chunks, batch=256):
-            writer.add(docs)
+            if queue_deletes:
+                writer.delete_ids(d.chunk_id for d in docs)
+                writer.add(docs)
+            else:
+                writer.upsert(docs)
             done += len(docs)
             if commit_every and done // commit_every != (done - len(docs)) // commit_every:
                 writer.commit()
         writer.commit()
         mb = proc_status_mb("self", ("VmHWM", "RssAnon", "RssFile"))
-        return {"chunks": chunks, "threads": threads, "commit_every": commit_every,
+        return {"chunks": chunks, "threads": threads, "commit_every": commit_every, "queue_deletes": queue_deletes,
                 "seconds": round(time.perf_counter() - t0, 1), "peak_rss_mb": mb["VmHWM"],
                 "anon_rss_end_mb": mb["RssAnon"], "file_rss_end_mb": mb["RssFile"]}
     finally:
@@ -443,7 +448,8 @@ def run_writer(args) -> list[dict]:
     for threads in args.threads:
         for commit_every in args.commit_every:
             for n in args.chunks:
-                rows.append(_child("writer-child", str(n), str(threads), str(commit_every), *(["--tmp", args.tmp] if args.tmp else [])))
+                rows.append(_child("writer-child", str(n), str(threads), str(commit_every),
+                                   *(["--tmp", args.tmp] if args.tmp else []), *(["--queue-deletes"] if args.queue_deletes else [])))
                 print(f"  writer: {rows[-1]}", file=sys.stderr, flush=True)
     return rows
 
@@ -473,12 +479,14 @@ def run_ingest(args) -> dict:
         workdir = Path(tempfile.mkdtemp(prefix="scale-ingest-", dir=args.tmp))
         try:
             size = write_articles(n, workdir / "articles")
-            row = _child("ingest-child", str(workdir / "articles"), str(workdir / "data"))
-            row["megabytes_of_text"] = round(size / 1e6, 1)
-            row["holding_store_peak_rss_mb"] = _child("holder-child", str(workdir / "data"))["peak_rss_mb"]
-            row["ingest_above_holding_mb"] = round(row["peak_rss_mb"] - row["holding_store_peak_rss_mb"], 1)
-            row["chroma_dir_mb"] = round(sum(f.stat().st_size for f in (workdir / "data").rglob("*") if f.is_file()) / 1e6, 1)
-            if args.http:
+            row = {"megabytes_of_text": round(size / 1e6, 1)}
+            if not args.http_only:
+                row.update(_child("ingest-child", str(workdir / "articles"), str(workdir / "data")))
+                row["holding_store_peak_rss_mb"] = _child("holder-child", str(workdir / "data"))["peak_rss_mb"]
+                row["ingest_above_holding_mb"] = round(row["peak_rss_mb"] - row["holding_store_peak_rss_mb"], 1)
+                row["chroma_dir_mb"] = round(
+                    sum(f.stat().st_size for f in (workdir / "data").rglob("*") if f.is_file()) / 1e6, 1)
+            if args.http or args.http_only:
                 row["http"] = _ingest_through_server(workdir)
             print(f"  ingest {n} articles: {row}", file=sys.stderr, flush=True)
             results[str(n)] = row
@@ -487,10 +495,11 @@ def run_ingest(args) -> dict:
     sizes = [str(n) for n in args.articles]
     if len(sizes) >= 2:
         first, last = results[sizes[0]], results[sizes[-1]]
-        results["peak_rss_ratio_largest_to_smallest"] = round(last["peak_rss_mb"] / first["peak_rss_mb"], 3)
-        results["above_holding_ratio_largest_to_smallest"] = round(
-            last["ingest_above_holding_mb"] / first["ingest_above_holding_mb"], 3)
-        if args.http:
+        if not args.http_only:
+            results["peak_rss_ratio_largest_to_smallest"] = round(last["peak_rss_mb"] / first["peak_rss_mb"], 3)
+            results["above_holding_ratio_largest_to_smallest"] = round(
+                last["ingest_above_holding_mb"] / first["ingest_above_holding_mb"], 3)
+        if args.http or args.http_only:
             results["http_ingest_process_peak_rss_ratio"] = round(
                 last["http"]["peak_rss_mb"] / first["http"]["peak_rss_mb"], 3)
             results["http_server_peak_rss_ratio"] = round(
@@ -589,6 +598,7 @@ def main() -> int:
     p = sub.add_parser("ingest", help="peak memory of an ingest over N article files, each N in a fresh process")
     p.add_argument("--articles", type=int, nargs="+", default=[1_000, 10_000])
     p.add_argument("--http", action="store_true", help="also ingest into a chroma run server, memory measured apart")
+    p.add_argument("--http-only", action="store_true", help="only the ingest into a chroma run server")
     p.add_argument("--tmp", default=None)
     p.add_argument("--out", type=Path)
     p = sub.add_parser("ingest-child", help=argparse.SUPPRESS)
@@ -599,6 +609,7 @@ def main() -> int:
     p.add_argument("--chunks", type=int, nargs="+", default=[7_632, 76_409, 152_818])
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     p.add_argument("--commit-every", type=int, nargs="+", default=[0, 5_000], help="chunks between commits (0: at the end)")
+    p.add_argument("--queue-deletes", action="store_true", help="delete every id before adding it (the old ingest)")
     p.add_argument("--tmp", default=None)
     p.add_argument("--out", type=Path)
     p = sub.add_parser("writer-child", help=argparse.SUPPRESS)
@@ -606,6 +617,7 @@ def main() -> int:
     p.add_argument("threads", type=int)
     p.add_argument("commit_every", type=int)
     p.add_argument("--tmp", default=None)
+    p.add_argument("--queue-deletes", action="store_true")
     p = sub.add_parser("holder-child", help=argparse.SUPPRESS)
     p.add_argument("data_dir", type=Path)
     args = parser.parse_args()
@@ -617,7 +629,7 @@ def main() -> int:
         print(json.dumps(ingest_child(args.folder, args.data_dir, args.port)))
         return 0
     if args.what == "writer-child":
-        print(json.dumps(writer_child(args.chunks, args.threads, args.commit_every, args.tmp)))
+        print(json.dumps(writer_child(args.chunks, args.threads, args.commit_every, args.tmp, args.queue_deletes)))
         return 0
     if args.what == "holder-child":
         from qa_bot.runtime import configure_offline_runtime
@@ -627,7 +639,8 @@ def main() -> int:
         print(json.dumps(holder_child(args.data_dir)))
         return 0
     info = {"processor": _processor(), "cores": os.cpu_count(), "seed": SEED, "words_per_chunk": WORDS_PER_CHUNK,
-            "queries": N_QUERIES, "top_n": TOP_N, "command": " ".join(sys.argv)}
+            "queries": N_QUERIES, "top_n": TOP_N, "command": " ".join(sys.argv),
+            "environment": {k: v for k, v in os.environ.items() if k.startswith(("QA_BOT_", "MALLOC_"))}}
     if args.what == "keyword":
         result = {"info": info, "keyword": run_keyword(args)}
     elif args.what == "writer":

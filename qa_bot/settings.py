@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     # The persisted keyword (BM25) index. Default: <data_dir>/keyword/<collection> beside the embedded store; in http
     # mode <data_dir>/keyword/<host>-<port>/<collection> on the machine that runs the ingest and the UIs (docs/deploy.md).
     keyword_index_path: Path | None = None
+    keyword_commit_seconds: float = Field(default=30.0, gt=0)  # see docs/configuration.md
 
     # --- ingestion -------------------------------------------------------
     max_file_mb: float = 20.0
@@ -221,7 +222,8 @@ class Settings(BaseSettings):
         return StoreConfig(path=Path(self.store_path), keyword_path=self.keyword_path, mode=self.store_mode,
                            host=self.store_host, port=self.store_port, ssl=self.store_ssl, token=self.store_token,
                            token_header=self.store_token_header, collection=self.collection,
-                           metadata_in_index=self.metadata_in_index)
+                           metadata_in_index=self.metadata_in_index,
+                           keyword_commit_seconds=self.keyword_commit_seconds)
 
     def retrieval_config(self) -> RetrievalConfig:
         return RetrievalConfig(**{f.name: getattr(self, f.name) for f in fields(RetrievalConfig)})

@@ -27,7 +27,8 @@ from typing import Any, Iterable, Mapping
 # Every settings field belongs to exactly one group (tests/test_settings_groups.py checks it).
 GROUPS: dict[str, tuple[str, ...]] = {
     "store": ("data_dir", "articles_dir", "articles_metadata", "store_mode", "store_path", "store_host",
-              "store_port", "store_ssl", "store_token", "store_token_header", "collection", "keyword_index_path"),
+              "store_port", "store_ssl", "store_token", "store_token_header", "collection", "keyword_index_path",
+              "keyword_commit_seconds"),
     "ingest": ("max_file_mb", "chunk_tokens", "chunk_overlap_tokens", "embed_batch_size", "embed_backend",
                "embed_bf16", "embedder_path", "embedding_backend", "embedding_base_url", "embedding_model",
                "embedding_api_key", "device", "threads"),

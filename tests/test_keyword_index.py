@@ -301,3 +301,59 @@ def test_dense_search_finds_chunks_the_keyword_index_does_not_hold_yet(component
     assert "late-comment#0" not in [r.chunk.chunk_id for r in best]  # comments are filtered out by default
     with_comments = retriever.search(query, k=3, method="dense", filters=SearchFilters(include_comments=True))
     assert {"late-body#0", "late-comment#0"} <= {r.chunk.chunk_id for r in with_comments}
+
+
+@pytest.mark.parametrize("commit_every_s, visible_before_finish", [(0.0, True), (3600.0, False)])
+def test_a_long_write_commits_at_the_configured_cadence(tmp_path, commit_every_s, visible_before_finish):
+    """Readers see an unfinished ingest's chunks once per ``keyword_commit_seconds``, not before."""
+    from vectorstore.bm25 import KeywordDoc, KeywordIndex, KeywordState
+
+    path = tmp_path / "k"
+    writer = KeywordIndex(path, commit_every_s=commit_every_s).writer()
+    writer.add([KeywordDoc("a#0", "a", "body", "P", "", 0, "alpha beta")])
+    writer.add([KeywordDoc("b#0", "b", "body", "P", "", 0, "alpha gamma")])
+    reader = KeywordIndex(path)
+    assert bool(reader.search("alpha", 10)) is visible_before_finish
+    writer.finish(KeywordState(1, 2))
+    reader.reload()
+    assert {hit for hit, _ in reader.search("alpha", 10)} == {"a#0", "b#0"}
+
+
+def test_the_commit_cadence_flows_from_the_settings_to_the_store(tmp_path):
+    from qa_bot.components import Components
+    from qa_bot.settings import Settings
+
+    settings = Settings(data_dir=tmp_path, keyword_commit_seconds=7.5)
+    assert Components(settings).store.keyword.commit_every_s == 7.5
+
+
+def test_upsert_replaces_held_chunks_and_queues_no_delete_for_fresh_ones(tmp_path):
+    """A replaced chunk is never doubled, whether its old version is committed or still pending;
+    a chunk the index cannot hold queues no delete (Tantivy holds each queued delete in memory
+    until the next commit)."""
+    from vectorstore.bm25 import KeywordDoc, KeywordIndex, KeywordState
+
+    def doc(chunk_id: str, text: str) -> KeywordDoc:
+        return KeywordDoc(chunk_id, chunk_id.split("#")[0], "body", "P", "", 0, text)
+
+    index = KeywordIndex(tmp_path / "k", commit_every_s=3600)
+    writer = index.writer()
+    deleted: list[str] = []
+    real_delete = writer.delete_ids
+
+    def recording_delete(ids) -> None:
+        ids = list(ids)
+        deleted.extend(ids)
+        real_delete(ids)
+
+    writer.delete_ids = recording_delete
+    writer.upsert([doc("a#0", "alpha one"), doc("b#0", "alpha two")])
+    assert deleted == []  # nothing held yet
+    writer.commit()
+    writer.upsert([doc("a#0", "alpha one again"), doc("c#0", "alpha three")])  # a#0 committed before
+    writer.upsert([doc("c#0", "alpha three again")])  # c#0 pending, not committed
+    assert deleted == ["a#0", "c#0"]
+    writer.finish(KeywordState(1, 3))
+    hits = [hit for hit, _ in index.search("alpha", 10)]
+    assert sorted(hits) == ["a#0", "b#0", "c#0"]
+    assert sorted(hit for hit, _ in index.search("again", 10)) == ["a#0", "c#0"]

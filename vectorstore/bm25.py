@@ -39,7 +39,6 @@ SCHEMA_VERSION = 4  # 4: published_at stored, so a dense hit's filter fields com
 _STATE = "state.json"
 _DATA = "tantivy"
 _WRITER_HEAP = 16_000_000  # per thread; Tantivy holds up to this much of an ingest's documents before it writes a segment (64 MB grew peak ingest memory by up to 128 MB, docs/benchmarks.md)
-_COMMIT_EVERY_S = 30.0  # during a long ingest, readers see progress this often
 
 
 def tokenize(text: str) -> list[str]:
@@ -115,9 +114,10 @@ def _schema():
 class KeywordIndex:
     """A BM25 index in one directory: ``tantivy/`` (segments) and ``state.json``."""
 
-    def __init__(self, path: Path, threads: int = 1):
+    def __init__(self, path: Path, threads: int = 1, commit_every_s: float = 30.0):
         self.path = Path(path)
         self.threads = max(1, threads)
+        self.commit_every_s = commit_every_s  # during a long ingest, readers see progress this often
         self._index = None
         self._schema = None
         self._stamp: tuple = ()
@@ -354,10 +354,21 @@ class KeywordWriter:
         self._tantivy = tantivy_module
         self._last_commit = time.monotonic()
         self._dirty = False
+        self._since_commit: set[str] = set()  # ids added after the last commit (a lookup cannot see them yet)
+
+    def upsert(self, docs: Sequence[KeywordDoc]) -> None:
+        """Add, replacing any version the index holds. Only ids that may be held are deleted first:
+        Tantivy keeps every queued delete in memory until the next commit (about 70 MB per 76k
+        chunks, docs/benchmarks.md), and a fresh ingest's chunks are held nowhere."""
+        ids = [d.chunk_id for d in docs]
+        held = set(self._index.lookup(ids)) | (self._since_commit & set(ids))
+        self.delete_ids(i for i in ids if i in held)
+        self.add(docs)
 
     def add(self, docs: Iterable[KeywordDoc]) -> None:
         Document = self._tantivy.Document
         for d in docs:
+            self._since_commit.add(d.chunk_id)
             self._raw.add_document(Document(
                 chunk_id=d.chunk_id, source=d.source, section=d.section, publisher=d.publisher,
                 publisher_lc=d.publisher.lower(), published_at=d.published_at, date_key=int(d.date_key),
@@ -380,13 +391,14 @@ class KeywordWriter:
         self._dirty = True
 
     def _maybe_commit(self) -> None:
-        if time.monotonic() - self._last_commit >= _COMMIT_EVERY_S:
+        if time.monotonic() - self._last_commit >= self._index.commit_every_s:
             self.commit()  # visible to readers; the state still says "stale" until finish()
 
     def commit(self) -> None:
         """Make the changes so far durable and visible, without recording a store state."""
         self._raw.commit()
         self._last_commit = time.monotonic()
+        self._since_commit.clear()
         self._index.reload()
 
     def finish(self, state: KeywordState) -> None:

@@ -25,6 +25,8 @@ class StoreConfig:
     token_header: Literal["Authorization", "X-Chroma-Token"] = "Authorization"
     collection: str = "articles"
     metadata_in_index: bool = True  # chunks are embedded and indexed with their title/publisher/date header
+    # how often an ingest commits the keyword index (readers see new chunks); each commit may merge segments
+    keyword_commit_seconds: float = 30.0
 
     @property
     def url(self) -> str:

@@ -80,7 +80,7 @@ class ChunkStore:
             )
         # one indexing thread: the same speed as two (76k chunks in 11 s; ingest waits on embedding, not on this)
         # and half the writer's memory, which is what grew an ingest's peak RSS (docs/benchmarks.md)
-        self.keyword = KeywordIndex(config.keyword_path)
+        self.keyword = KeywordIndex(config.keyword_path, commit_every_s=config.keyword_commit_seconds)
         self._writer: KeywordWriter | None = None
         self._write_lock = threading.RLock()
         self.last_rebuild: Rebuild | None = None
@@ -158,8 +158,7 @@ class ChunkStore:
                     embeddings=embeddings[lo : lo + _ADD_BATCH].tolist(),
                     metadatas=[_to_metadata(c, per_article[c.source_id]) for c in batch],
                 )
-                self._writer.delete_ids(c.chunk_id for c in batch)  # upsert semantics in both
-                self._writer.add(self._keyword_doc(c) for c in batch)
+                self._writer.upsert([self._keyword_doc(c) for c in batch])  # upsert semantics in both
 
     def delete_source(self, source_id: str, keep: Collection[str] = ()) -> int:
         """Delete a source's chunks, except those in ``keep`` (its freshly written version)."""
