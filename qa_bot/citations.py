@@ -29,6 +29,11 @@ _ORPHAN_ATTRIBUTION = re.compile(
     r"|,?\s*(as\s+)?(stated|mentioned|reported|noted|shown)\s+(in|by)\s*(?=[.!?]?\s*$)",
     re.IGNORECASE,
 )
+# Words of a sentence that only points at its sources ("This is stated in [1] and [2].", "See [3].")
+_REFERENCE_WORDS = frozenset(
+    "stated mentioned reported noted shown found given described explained confirmed supported cited see refer "
+    "reference references source sources article articles passage passages information details".split())
+_POINTING = re.compile(r"\b(in|by|see|refer|sources?|articles?|passages?)\b", re.IGNORECASE)
 _NOT_FOUND = re.compile(
     r"articles?\s+(don'?t|do not|does not|doesn'?t)\s+(say|mention|contain|state|specify|provide)"
     r"|sources?\s+(don'?t|do not|does not|doesn'?t)\s+(say|mention|contain|state|specify|provide)"
@@ -84,6 +89,8 @@ def extract_markers(text: str, n_sources: int) -> tuple[str, list[int]]:
         clean = unattributed[:1].upper() + unattributed[1:]
     clean = re.sub(r"\s+([.,;:!?])", r"\1", clean)
     clean = re.sub(r"([.,;:!?])[.,;:]+", r"\1", clean)  # "members.,,,," -> "members."
+    if found and set(tokenize(clean)) <= _REFERENCE_WORDS and _POINTING.search(clean):  # points, claims nothing
+        return "", found
     return clean.strip(), found
 
 

@@ -182,6 +182,25 @@ def test_dangling_attribution_left_by_a_marker_is_removed():
     assert extract_markers("It was Benjamin Netanyahu, as stated in [2].", 3) == ("It was Benjamin Netanyahu.", [2])
 
 
+@pytest.mark.parametrize("sentence", ["This is stated in [1], and [2].", "See [3].", "This information is found in [1].",
+                                      "Source: [2]", "These details are mentioned in articles [1] and [3]."])
+def test_a_sentence_that_only_points_at_its_sources_is_dropped(sentence):
+    assert extract_markers(sentence, 3)[0] == ""
+
+
+@pytest.mark.parametrize("sentence,kept", [("It was confirmed [1].", "It was confirmed."), ("He stated it [1].", "He stated it."),
+                                          ("It was stated in 2016 [1].", "It was stated in 2016."), ("Yes [1].", "Yes.")])
+def test_a_short_claim_with_reporting_words_is_kept(sentence, kept):
+    assert extract_markers(sentence, 3)[0] == kept
+
+
+def test_an_answer_ending_in_a_pointer_sentence_shows_only_its_claim(verifier):
+    """Seen live: "..., [1]. This is stated in [1], and [2]." rendered as "This is stated in, and [unverified]."."""
+    sentences, _ = verify_and_repair(
+        "The security guarantee does not apply to Israel [1]. This is stated in [1], and [2].", PASSAGES, verifier)
+    assert render_answer(sentences) == "The security guarantee does not apply to Israel [1]."
+
+
 def test_a_sentence_keeps_at_most_three_supporting_markers(verifier):
     passages = [Passage(i, "Israel will open a permanent office at NATO headquarters in Brussels.") for i in range(1, 6)]
     sentences, _ = verify_and_repair("Israel will open an office at NATO headquarters in Brussels [1][2][3][4][5].",
