@@ -475,6 +475,7 @@ def _child(*argv: str) -> dict:
 
 def run_ingest(args) -> dict:
     results: dict[str, dict] = {}
+    through_server = args.http or args.http_only
     for n in args.articles:
         workdir = Path(tempfile.mkdtemp(prefix="scale-ingest-", dir=args.tmp))
         try:
@@ -486,7 +487,7 @@ def run_ingest(args) -> dict:
                 row["ingest_above_holding_mb"] = round(row["peak_rss_mb"] - row["holding_store_peak_rss_mb"], 1)
                 row["chroma_dir_mb"] = round(
                     sum(f.stat().st_size for f in (workdir / "data").rglob("*") if f.is_file()) / 1e6, 1)
-            if args.http or args.http_only:
+            if through_server:
                 row["http"] = _ingest_through_server(workdir)
             print(f"  ingest {n} articles: {row}", file=sys.stderr, flush=True)
             results[str(n)] = row
@@ -499,7 +500,7 @@ def run_ingest(args) -> dict:
             results["peak_rss_ratio_largest_to_smallest"] = round(last["peak_rss_mb"] / first["peak_rss_mb"], 3)
             results["above_holding_ratio_largest_to_smallest"] = round(
                 last["ingest_above_holding_mb"] / first["ingest_above_holding_mb"], 3)
-        if args.http or args.http_only:
+        if through_server:
             results["http_ingest_process_peak_rss_ratio"] = round(
                 last["http"]["peak_rss_mb"] / first["http"]["peak_rss_mb"], 3)
             results["http_server_peak_rss_ratio"] = round(
