@@ -191,18 +191,25 @@ class Verifier:
     With a trained ``checker`` (``qa_bot.checking.SupportChecker``) the score is its
     P(passage supports claim), with the hard ``rules`` below on top; without one it is the
     word-overlap and embedding-similarity blend of :func:`combine` (the fallback verifier).
+    With a checker and ``checker_weight`` below 1 (the ``combined`` verifier) the score is
+    ``w * P + (1 - w) * combine``: the two signals err on different pairs (docs/benchmarks.md).
     The embedding still picks each passage's best sentence, the one the UI highlights.
     """
 
     def __init__(self, embed: Callable[[Sequence[str]], np.ndarray], threshold: float, checker=None,
-                 rules: Sequence[str] = ("numbers",), clause_support: bool = True, premises_skipped: bool = True):
+                 rules: Sequence[str] = ("numbers",), clause_support: bool = True, premises_skipped: bool = True,
+                 checker_weight: float = 1.0):
+        if not 0.0 <= checker_weight <= 1.0:
+            raise ValueError(f"checker_weight must lie in [0, 1], not {checker_weight}")
         self.embed = embed
         self.clause_support_on = clause_support
         self.premises_skipped = premises_skipped
         self.checker = checker
-        self.threshold = float(checker.threshold) if checker is not None else threshold
+        self.checker_weight = float(checker_weight) if checker is not None else 0.0
+        # the checker alone decides at its calibrated point; the overlap and combined scores at ``threshold``
+        self.threshold = float(checker.threshold) if checker is not None and self.checker_weight == 1.0 else float(threshold)
         self.rules = frozenset(rules)
-        self.name = "model" if checker is not None else "overlap"
+        self.name = "overlap" if checker is None else "model" if self.checker_weight == 1.0 else "combined"
 
     def support_matrix(self, claims: Sequence[Claim], passages: Sequence[Passage]) -> tuple[np.ndarray, list[list[str]]]:
         """scores[i, j] = support of claim i by passage j; also the best passage sentence per pair."""
@@ -242,6 +249,10 @@ class Verifier:
         if self.checker is None:
             return np.array([combine(c, text, sim) for c, text, sim in pairs], dtype=float)
         learned = self.checker.score([(text, c.scored) for c, text, _ in pairs]) if pairs else np.zeros(0)
+        w = self.checker_weight
+        if w < 1.0:
+            overlap = np.array([combine(c, text, sim) for c, text, sim in pairs], dtype=float)
+            learned = w * np.asarray(learned, dtype=float) + (1.0 - w) * overlap
         return np.array([0.0 if self._ruled_out(c, text) else float(p) for (c, text, _), p in zip(pairs, learned)])
 
     def _ruled_out(self, claim: Claim, passage_text: str) -> bool:
@@ -257,7 +268,7 @@ class Verifier:
     def score_texts(self, passages: Sequence[str], claim: str) -> np.ndarray:
         """Support of one free-standing claim by each passage (``qa-bot check-claims``)."""
         c = Claim(scored=claim, asserted=claim)
-        if self.checker is not None:
+        if self.checker is not None and self.checker_weight == 1.0:  # the checker alone needs no embeddings
             return self._score([(c, p, 0.0) for p in passages])
         scores, _ = self.support_matrix([c], [Passage(n=i, text=p) for i, p in enumerate(passages, start=1)])
         return scores[0]
@@ -292,7 +303,8 @@ class Verifier:
             scores = [combine(claim, f"{passages[a].text}\n{passages[b].text}", float(min(semantic[a], semantic[b])))
                       for a, b in candidates]
         else:
-            scores = list(self._score([(claim, f"{best[a]} {best[b]}", 0.0) for a, b in candidates]))
+            scores = list(self._score([(claim, f"{best[a]} {best[b]}", float(min(semantic[a], semantic[b])))
+                                       for a, b in candidates]))
         k = int(np.argmax(scores))
         return (*candidates[k], float(scores[k])) if scores[k] >= self.threshold else None
 

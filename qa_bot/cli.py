@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-claims", help="check claims against source texts with the citation verifier")
     p.add_argument("pairs", help='JSONL, one {"id", "source", "claim"} a line (a source may be a whole article)')
     p.add_argument("--out", required=True, help='JSONL written, one {"id", "score", "supported", "passage"} a line')
-    p.add_argument("--verifier", choices=["model", "overlap"], default=None, help="default: the configured verifier")
+    p.add_argument("--verifier", choices=["model", "overlap", "combined"], default=None, help="default: the configured verifier")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("ui", help="open the Gradio chat")

@@ -134,9 +134,11 @@ class Settings(BaseSettings):
     support_threshold: float = 0.45  # the overlap verifier's decision point (fallback only)
     # overlap: word overlap + embedding similarity (default); model: the trained support checker, opt-in until it
     # stops costing correct answers (seed set 0.70 vs 0.90 with it, docs/benchmarks.md#citation-verification)
-    verifier: Literal["model", "overlap"] = "overlap"
+    # combined: w * the checker's probability + (1 - w) * the overlap score, decided at its own threshold
+    verifier: Literal["model", "overlap", "combined"] = "overlap"
     checker_path: Path | None = None  # default: the weights shipped in qa_bot/checking/weights
     checker_threshold: float | None = None  # default: the calibrated value in the checker's manifest
+    checker_weight: float | None = Field(default=None, ge=0.0, le=1.0)  # combined only; default: the manifest's
     checker_rules: list[str] = Field(default_factory=lambda: ["numbers"])  # hard rules beside the checker
     checker_precision: Literal["auto", "fp32", "bf16"] = "auto"
     context_chunks: int = 5

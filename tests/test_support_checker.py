@@ -123,3 +123,46 @@ def test_check_claims_command(tmp_path, capsys):
     assert rows["a"]["supported"] is True and "Montenegro" in rows["a"]["passage"]
     assert rows["a"]["passage"] in article and len(rows["a"]["passage"]) < len(article)
     assert rows["b"]["supported"] is False and rows["b"]["score"] == 0.0 < rows["a"]["score"]
+
+
+def test_combined_score_is_the_weighted_sum_of_checker_and_overlap(checker, embedder):
+    """w * P(checker) + (1 - w) * overlap, pair by pair; w = 0 and w = 1 give back the two verifiers."""
+    passage = "NATO formally invited Montenegro to join in December 2015. It became the 29th member in June 2017."
+    claims = ["Montenegro was invited to join NATO in December 2015.", "Montenegro joined NATO in 2015."]
+    overlap = Verifier(embedder.embed, 0.45)
+    alone = Verifier(embedder.embed, 0.45, checker=checker, rules=())
+    half = Verifier(embedder.embed, 0.3, checker=checker, rules=(), checker_weight=0.5)
+    assert alone.name == "model" and half.name == "combined" and half.threshold == 0.3
+    assert alone.threshold == checker.threshold  # the checker alone keeps its calibrated point
+    for claim in claims:
+        o, p = overlap.score_texts([passage], claim)[0], alone.score_texts([passage], claim)[0]
+        assert half.score_texts([passage], claim)[0] == pytest.approx(0.5 * o + 0.5 * p, abs=1e-6)
+    zero = Verifier(embedder.embed, 0.3, checker=checker, rules=(), checker_weight=0.0)
+    assert zero.score_texts([passage], claims[1])[0] == pytest.approx(overlap.score_texts([passage], claims[1])[0])
+    with pytest.raises(ValueError, match="checker_weight"):
+        Verifier(embedder.embed, 0.3, checker=checker, checker_weight=1.5)
+
+
+def test_combined_verifier_reads_its_calibration_from_the_manifest(make_settings, embedder, tmp_path):
+    """Settings name the combined verifier; weight and threshold come from the manifest unless set,
+    and a manifest without them falls back to overlap with a notice, never silently."""
+    from qa_bot.components import Components
+
+    copy = tmp_path / "weights"
+    shutil.copytree(WEIGHTS_DIR, copy)
+    manifest = json.loads((copy / MANIFEST).read_text())
+    manifest.pop("combined", None)
+    (copy / MANIFEST).write_text(json.dumps(manifest))
+    comps = Components(make_settings(verifier="combined", checker_path=copy))
+    comps.__dict__["embedder"] = embedder
+    assert comps.verifier.name == "overlap" and "combined" in comps.verifier_notice
+
+    manifest["combined"] = {"weight": 0.6, "threshold": 0.33}
+    (copy / MANIFEST).write_text(json.dumps(manifest))
+    comps = Components(make_settings(verifier="combined", checker_path=copy))
+    comps.__dict__["embedder"] = embedder
+    v = comps.verifier
+    assert (v.name, v.checker_weight, v.threshold) == ("combined", 0.6, 0.33) and comps.verifier_notice == ""
+    comps = Components(make_settings(verifier="combined", checker_path=copy, checker_weight=0.8, checker_threshold=0.4))
+    comps.__dict__["embedder"] = embedder
+    assert (comps.verifier.checker_weight, comps.verifier.threshold) == (0.8, 0.4)

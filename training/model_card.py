@@ -60,6 +60,12 @@ def main() -> None:
         "In the product a citation also fails when the sentence states a number its passage never writes.",
         "",
     ]
+    if "combined" in manifest:
+        c = manifest["combined"]
+        lines += [f"The `combined` verifier ({c['weight']} × this checker's probability + {round(1 - c['weight'], 2)} × the "
+                  f"word-overlap score) decides at {c['threshold']}: the weight with the best mean ROC AUC over "
+                  f"{', '.join(c['weight_chosen_on'])}, the threshold with the best mean balanced accuracy over "
+                  f"{', '.join(c['threshold_chosen_on'])} (`benchmarks/verifier_combined.py --write-manifest`).", ""]
     if results:
         lines += ["## Measured", "", f"Processor: {results['processor']}.", "",
                   "| set | n | ROC AUC | balanced accuracy at the shipped threshold | at the threshold the other sets choose |",

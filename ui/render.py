@@ -200,6 +200,8 @@ def _badge_tip(support: float, verifier: str) -> str:
     """What the badge's number is: the trained checker's probability, or the fallback's overlap score."""
     if verifier == "model":
         return f"support checker: P(supported) = {support:.2f}"
+    if verifier == "combined":
+        return f"support checker and word overlap combined: {support:.2f}"
     return f"word-overlap score {support:.2f} (the trained support checker was not used)"
 
 
