@@ -113,6 +113,8 @@ def test_badge_tooltip_names_the_checker_probability_or_the_fallback():
     fallback = answer(citations=[citation(support=0.52)], verifier="overlap")
     panel = render.render_sources([(1, fallback)])
     assert "word-overlap score 0.52" in panel and "P(supported)" not in panel
+    both = render.render_sources([(1, answer(citations=[citation(support=0.61)], verifier="combined"))])
+    assert "support checker and word overlap combined: 0.61" in both and "not used" not in both
 
 
 def test_highlight_wraps_the_supporting_sentence():
