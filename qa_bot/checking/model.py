@@ -67,11 +67,11 @@ class SupportChecker:
 
     def combined(self, weight: float | None = None, threshold: float | None = None) -> tuple[float, float]:
         """The checker's weight and the decision point of the combined verifier: given, else the manifest's
-        (written by ``benchmarks/verifier.py --choose-threshold``, calibrated with these weights)."""
+        (written by ``benchmarks/verifier_combined.py --write-manifest``, calibrated with these weights)."""
         chosen = self.manifest.get("combined") or {}
         if weight is None and "weight" not in chosen:
             raise CheckerUnavailable(f"the checker manifest in {self.path} has no calibrated combined weight "
-                                     "(benchmarks/verifier.py --choose-threshold writes it)")
+                                     "(benchmarks/verifier_combined.py --write-manifest writes it)")
         weight = float(weight if weight is not None else chosen["weight"])
         if threshold is None and "threshold" not in chosen:
             raise CheckerUnavailable(f"the checker manifest in {self.path} has no combined threshold")
