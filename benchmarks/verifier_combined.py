@@ -34,7 +34,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from verifier import _processor, balanced_accuracy, heldout_pairs, roc_auc  # noqa: E402
+from qa_bot.checking.claims import read_claims  # noqa: E402
+from verifier import _labels, _processor, balanced_accuracy, heldout_pairs, roc_auc  # noqa: E402
 
 WEIGHTS = np.round(np.linspace(0, 1, 11), 2)
 THRESHOLDS = np.round(np.linspace(0.02, 0.98, 97), 3)
@@ -50,9 +51,10 @@ def labelled_sets(data: Path, articles: list[Path], tmp: Path) -> dict[str, list
     paths = {p.stem: p for p in sorted(data.glob("*.jsonl"))}
     if articles:
         paths["synthetic_heldout"] = heldout_pairs(articles, tmp / "synthetic_heldout.jsonl")
-    for name, path in paths.items():
-        rows = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
-        sets[name] = [(r["claim"], r["source"], bool(r["supported"])) for r in rows]
+    for name, path in paths.items():  # read as check-claims and benchmarks/verifier.py read them
+        claims, _ = read_claims(path)
+        labels = _labels(path)
+        sets[name] = [(c.claim, c.source, labels[c.id]) for c in claims]
     pairs = [json.loads(line) for line in MINIMAL_PAIRS.open(encoding="utf-8")]
     sets["minimal_pairs"] = ([(p["supported"], p["passage"], True) for p in pairs]
                              + [(p["unsupported"], p["passage"], False) for p in pairs])

@@ -246,12 +246,12 @@ class Verifier:
 
     def _score(self, pairs: Sequence[tuple[Claim, str, float]]) -> np.ndarray:
         """Support of each (claim, passage text, embedding similarity)."""
+        w = self.checker_weight  # 0 without a checker
+        overlap = np.array([combine(c, text, sim) for c, text, sim in pairs], dtype=float) if w < 1.0 else None
         if self.checker is None:
-            return np.array([combine(c, text, sim) for c, text, sim in pairs], dtype=float)
+            return overlap
         learned = self.checker.score([(text, c.scored) for c, text, _ in pairs]) if pairs else np.zeros(0)
-        w = self.checker_weight
-        if w < 1.0:
-            overlap = np.array([combine(c, text, sim) for c, text, sim in pairs], dtype=float)
+        if overlap is not None:
             learned = w * np.asarray(learned, dtype=float) + (1.0 - w) * overlap
         return np.array([0.0 if self._ruled_out(c, text) else float(p) for (c, text, _), p in zip(pairs, learned)])
 

@@ -83,15 +83,15 @@ class Components:
         checker, weight, threshold = None, 1.0, s.support_threshold
         if s.verifier in ("model", "combined"):
             try:
-                checker = SupportChecker(s.checker_path, threads=s.threads,
-                                         threshold=s.checker_threshold if s.verifier == "model" else None,
-                                         precision=s.checker_precision).load()
+                loaded = SupportChecker(s.checker_path, threads=s.threads,
+                                        threshold=s.checker_threshold if s.verifier == "model" else None,
+                                        precision=s.checker_precision).load()
                 if s.verifier == "combined":
-                    weight, threshold = checker.combined(s.checker_weight, s.checker_threshold)
+                    weight, threshold = loaded.combined(s.checker_weight, s.checker_threshold)
+                checker = loaded
             except CheckerUnavailable as exc:
                 self.verifier_notice = f"Support checker unavailable ({exc}); citations are checked by word overlap instead."
                 log.warning(self.verifier_notice)
-                checker, weight, threshold = None, 1.0, s.support_threshold
         return Verifier(self.embedder.embed, threshold, checker=checker, rules=s.checker_rules,
                         clause_support=rules.on("clause_support"),
                         premises_skipped=rules.on("question_premises"), checker_weight=weight)
