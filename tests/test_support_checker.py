@@ -51,7 +51,7 @@ def test_minimal_pairs_are_separated_at_the_shipped_threshold(verifier):
 
 
 @pytest.mark.xfail(strict=True, reason="the known miss: the shipped checker scores 'became a member' 0.92 "
-                                        "against 'invited to join' (issue 13 stays open)")
+                                        "against 'invited to join' (issue 13: its goals not met, blocked)")
 def test_invited_to_join_is_not_joining(verifier):
     pair = next(p for p in _pairs() if p["id"] == "mp_montenegro")
     assert verifier.score_texts([pair["passage"]], pair["unsupported"])[0] < verifier.threshold
