@@ -51,6 +51,42 @@ def probe(data_dir: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+TOP_K = 5
+# How far two stores' scores for the same chunk may drift: an article re-embedded in another batch after a kill
+# gets vectors that differ in the 4th decimal (padding changes the kernels' shapes), so near-ties can swap.
+SCORE_TOLERANCE = 0.005
+
+
+def assert_same_hits(got: dict, want: dict) -> None:
+    """Each query finds the same top chunks in both stores; only hits tied within the tolerance at the cut-off may swap.
+
+    A chunk scored clearly above the k-th hit in one store must be in the other's top k, and a chunk found by both
+    must score the same there (within the tolerance): a lost or misranked chunk fails, a near-tie does not.
+    """
+    assert got.keys() == want.keys()
+    for query in want:
+        g, w = dict(got[query]), dict(want[query])
+        for chunk in g.keys() & w.keys():
+            assert abs(g[chunk] - w[chunk]) <= SCORE_TOLERANCE, (query, chunk, g[chunk], w[chunk])
+        for mine, other in ((got[query], want[query]), (want[query], got[query])):
+            cut = mine[TOP_K - 1][1]
+            top_other = {chunk for chunk, _ in other[:TOP_K]}
+            for chunk, score in mine[:TOP_K]:
+                assert chunk in top_other or score - cut <= SCORE_TOLERANCE, (query, chunk, score, cut)
+
+
+def test_the_hit_comparison_tells_a_near_tie_from_a_lost_hit() -> None:
+    want = {"q": [["a", 0.9], ["b", 0.8], ["c", 0.7], ["d", 0.6], ["e", 0.5], ["f", 0.499]]}
+    near_tie = {"q": [["a", 0.9], ["b", 0.8], ["c", 0.7], ["d", 0.6], ["f", 0.5005], ["e", 0.4995]]}
+    assert_same_hits(near_tie, want)
+    lost = {"q": [["a", 0.9], ["b", 0.8], ["d", 0.6], ["e", 0.5], ["f", 0.499], ["c", 0.3]]}
+    with pytest.raises(AssertionError):
+        assert_same_hits(lost, want)
+    drifted = {"q": [["a", 0.9], ["b", 0.8], ["c", 0.75], ["d", 0.6], ["e", 0.5]]}
+    with pytest.raises(AssertionError):
+        assert_same_hits(drifted, want)
+
+
 def assert_every_version_whole(state: dict) -> None:
     """No half-written article: each stored version of each article has all its chunks, 0..n-1."""
     for source, versions in state["chunks"].items():
@@ -98,7 +134,7 @@ def test_killed_ingest_leaves_whole_articles_and_the_next_run_completes_it(tmp_p
     assert done.returncode == 0, done.stderr[-2000:]
     completed = probe(data)
     assert completed["ids"] == reference["ids"]
-    assert completed["search"] == reference["search"]
+    assert_same_hits(completed["search"], reference["search"])
 
 
 def test_killed_update_keeps_the_old_version_searchable_until_the_new_one_is_whole(tmp_path, corpus):
@@ -124,9 +160,8 @@ def test_killed_update_keeps_the_old_version_searchable_until_the_new_one_is_who
     assert len(final["chunks"][name]) == 1
     assert final["ids"] == expected["ids"]
     # the same chunks found for every query; near-equal scores may swap places between a store whose
-    # indexes were rebuilt after the kill and one that never was (one run in three here differed in order)
-    assert {q: sorted(hits) for q, hits in final["search"].items()} == \
-        {q: sorted(hits) for q, hits in expected["search"].items()}
+    # articles were re-embedded after the kill and one that never was (it happened at the 5th hit in CI)
+    assert_same_hits(final["search"], expected["search"])
 
 
 QUESTIONS = REPO / "data" / "eval" / "seed_questions.jsonl"
