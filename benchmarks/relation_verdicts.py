@@ -34,6 +34,8 @@ sys.path.insert(0, str(REPO))
 
 from qa_bot.comparison import _RELATION, _mentions  # noqa: E402
 from qa_bot.evaluation.cli import split_records  # noqa: E402
+from qa_bot.evaluation.dataset import EvalRecord, load_dataset  # noqa: E402
+from qa_bot.evaluation.results_io import read_results  # noqa: E402
 from vectorstore.metadata import find_date  # noqa: E402
 from vectorstore.retrieval import SearchFilters  # noqa: E402
 
@@ -53,10 +55,10 @@ _ASKS_DIFFERENCE = re.compile(r"\b(?:inconsisten\w*|chang\w*|differ\w*|discrepan
 _NEGATED = re.compile(r"\b(?:no|not)\s+(?:\w+\s+)?(?:change|difference|inconsistency|discrepancy)", re.I)
 
 
-def relation_questions(records: list[dict]) -> list[dict]:
+def relation_questions(records: list[EvalRecord]) -> list[EvalRecord]:
     """Yes/no comparison and temporal questions that ask for a relation between reports."""
-    return [r for r in records if r.get("question_type") in ("comparison_query", "temporal_query")
-            and _RELATION.search(r["question"]) and r.get("answer", "").strip().lower() in ("yes", "no")]
+    return [r for r in records if r.question_type in ("comparison_query", "temporal_query")
+            and _RELATION.search(r.question) and (r.reference_answer or "").strip().lower() in ("yes", "no")]
 
 
 def reports(question: str, retriever) -> list[tuple[str, str, list]]:
@@ -109,9 +111,8 @@ def ask(llm, question: str, found: list[tuple[str, str, list]], prompt: str) -> 
 
 
 def earlier_answers(run: Path | None) -> dict[str, dict]:
-    if run is None:
-        return {}
-    return {r["id"]: r for r in map(json.loads, (run / "results.jsonl").read_text().splitlines())}
+    """A ``qa-bot eval`` run's rows by question id (read as ``qa-bot eval --compare`` reads them)."""
+    return {r["id"]: r for r in read_results(run)} if run is not None else {}
 
 
 def main() -> None:
@@ -128,16 +129,15 @@ def main() -> None:
     from qa_bot.components import Components
     from qa_bot.settings import Settings
 
-    records = split_records([json.loads(x) for x in (args.multihop / "questions.jsonl").read_text().splitlines()
-                             if x.strip()], "dev")
+    records = split_records(load_dataset(args.multihop / "questions.jsonl").records, "dev")  # as qa-bot eval does
     components = Components(Settings(data_dir=args.data_dir))
     llm = components.llm()
     pipeline, baseline = earlier_answers(args.pipeline), earlier_answers(args.baseline)
     rows = []
     for record in relation_questions(records):
-        question, reference = record["question"], record["answer"].strip().lower()
+        question, reference = record.question, record.reference_answer.strip().lower()
         found = reports(question, components.retriever)
-        row = {"id": record["id"], "type": record["question_type"], "reference": reference,
+        row = {"id": record.id, "type": record.question_type, "reference": reference,
                "reports": [[p, d, len(h)] for p, d, h in found]}
         for prompt in PROMPTS:
             started = time.perf_counter()
@@ -145,10 +145,10 @@ def main() -> None:
             row[prompt] = {"verdict": verdict(prompt, question, text), "reply": text,
                            "seconds": round(time.perf_counter() - started, 1)}
         for name, run in (("pipeline", pipeline), ("baseline", baseline)):
-            if record["id"] in run:
-                row[name] = bool(run[record["id"]]["metrics"].get("correct"))
+            if record.id in run:
+                row[name] = bool(run[record.id]["metrics"].get("correct"))
         rows.append(row)
-        print(record["id"], reference, row["verdict"]["verdict"], row["relation"]["verdict"], flush=True)
+        print(record.id, reference, row["verdict"]["verdict"], row["relation"]["verdict"], flush=True)
     summary = {"questions": len(rows), "reference_yes": sum(r["reference"] == "yes" for r in rows),
                "always_yes_correct": sum(r["reference"] == "yes" for r in rows)}
     for prompt in PROMPTS:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.relation_verdicts import asks_for_difference, relation_questions, verdict
+from qa_bot.evaluation.dataset import EvalRecord
 
 
 @pytest.mark.parametrize("question, differs, negated", [
@@ -45,10 +46,11 @@ def test_verdict_reply_takes_the_last_answer_line() -> None:
 
 def test_only_yes_no_relation_questions_of_the_two_types_are_probed() -> None:
     records = [
-        {"question": "Was there a change between the A and B reports?", "question_type": "temporal_query", "answer": "Yes"},
-        {"question": "Was there a change between the A and B reports?", "question_type": "temporal_query",
-         "answer": "Consistent"},
-        {"question": "Does A say x while B says y?", "question_type": "comparison_query", "answer": "Yes"},
-        {"question": "Which team differs from the rest?", "question_type": "inference_query", "answer": "No"},
+        EvalRecord("a", "Was there a change between the A and B reports?", question_type="temporal_query",
+                   reference_answer="Yes"),
+        EvalRecord("b", "Was there a change between the A and B reports?", question_type="temporal_query",
+                   reference_answer="Consistent"),
+        EvalRecord("c", "Does A say x while B says y?", question_type="comparison_query", reference_answer="Yes"),
+        EvalRecord("d", "Which team differs from the rest?", question_type="inference_query", reference_answer="No"),
     ]
     assert relation_questions(records) == records[:1]
