@@ -52,6 +52,7 @@ class Answer:
     sentences: list[AnswerSentence] = field(default_factory=list)
     retrieved: list[dict] = field(default_factory=list)  # source, chunk_id, score, ...
     standalone_question: str = ""
+    rewrite: str = ""  # how a follow-up became standalone_question: "rewritten", "fallback (<why>)", or "" (as asked)
     mode: str = "generative"
     latency_s: float = 0.0
     ttft_s: float | None = None

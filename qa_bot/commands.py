@@ -159,6 +159,8 @@ def _consume(events, stream: bool):
     for event in events:
         if event.kind == "status" and stream and event.text:
             print(f"… {event.text}", file=sys.stderr, flush=True)
+        elif event.kind == "searched" and stream:
+            print(f"Searched: {event.text}", file=sys.stderr, flush=True)
         elif event.kind == "sources" and stream:
             print("Reading:", file=sys.stderr)
             for c in event.sources:
@@ -175,7 +177,9 @@ def _consume(events, stream: bool):
 
 
 def print_answer(answer) -> None:
-    """The verified answer with its sources, for a terminal."""
+    """The verified answer with its sources, for a terminal; a rewritten follow-up says what was searched."""
+    if answer.standalone_question and answer.standalone_question != answer.question:
+        print(f"Searched: {answer.standalone_question}")
     print(answer.answer)
     print()
     if answer.refused:

@@ -15,10 +15,11 @@ log = logging.getLogger(__name__)
 class Components:
     """The embedder, store, retriever, ingestor and LLM chosen by one Settings object."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, llm=None):
+        """``llm``: a chat model already loaded, to share one model between stores (benchmarks)."""
         self.settings = settings
         self._llm_lock = threading.Lock()
-        self._llm = None
+        self._llm = llm
         # the line questions wait in for the language model (llm_concurrency answers at a time)
         self.generation_queue = GenerationQueue(settings.llm_concurrency)
         self.verifier_notice = ""  # set when the verifier falls back from the trained checker

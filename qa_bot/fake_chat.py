@@ -10,7 +10,7 @@ is computed from the prompt instead of taken from a list:
   the follow-up's first pronoun ("When did he say it?" -> "When did Stoltenberg say it?").
 
 It reads the prompts the pipeline sends (``prompts/answer.txt``, ``prompts/source.txt``,
-``prompts/rewrite.txt``); it is a stand-in for testing the pipeline's logic, not a model.
+``prompts/rewrite.txt`` or ``rewrite_tagged.txt``); it is a stand-in for testing the pipeline's logic, not a model.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from vectorstore.chunking import sentence_texts
 
 _SOURCE = re.compile(r"^Source \[(\d+)\] \([^\n]*?\): (.*)$", re.MULTILINE)
 _QUESTION = re.compile(r"^Question: (.*)$", re.MULTILINE)
-_REWRITE = re.compile(r"<conversation>\n(.*)\n</conversation>\n\n<question>(.*)</question>", re.DOTALL)
+_REWRITE = re.compile(r"Conversation:\n(.*)\n\nLast question: (.*)\n\nStandalone question:"  # prompts/rewrite.txt
+                      r"|<conversation>\n(.*)\n</conversation>\n\n<question>(.*)</question>", re.DOTALL)  # rewrite_tagged
 _PRONOUN = re.compile(r"\b(he|she|him|her|they|them|it|this|that)\b", re.IGNORECASE)
 _NAME = re.compile(r"(?<!^)\b([A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)")
 NOT_FOUND = "The sources do not say."
@@ -54,7 +55,8 @@ def reply(prompt: str) -> str:
     """What the fake model answers to one prompt."""
     rewrite = _REWRITE.search(prompt)
     if rewrite:
-        return rewritten(rewrite.group(1), rewrite.group(2))
+        history, question = (rewrite.group(1), rewrite.group(2)) if rewrite.group(2) else rewrite.group(3, 4)
+        return rewritten(history, question)
     question = _QUESTION.search(prompt)
     wanted = set(tokenize(question.group(1))) if question else set()
     best, best_shared = "", 0

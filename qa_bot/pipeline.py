@@ -26,7 +26,7 @@ from qa_bot.steps.comparisons import Comparisons
 from qa_bot.steps.events import StreamEvent, status
 from qa_bot.steps.gates import Gates, Verdict
 from qa_bot.steps.model import ModelAccess, drain
-from qa_bot.steps.planning import Planner
+from qa_bot.steps.planning import Plan, Planner
 from qa_bot.steps.retrieval import Retrieval, interleave
 from qa_bot.steps.verification import Verification
 from vectorstore.documents import ScoredChunk
@@ -47,7 +47,7 @@ class QABot:
         self.settings = settings
         self.components = c = components or Components(settings)
         rules = Rules(settings.disabled_rules)
-        self.planner = Planner(rules, settings.history_turns)
+        self.planner = Planner(rules, settings.history_turns, settings.rewrite_prompt)
         self.retrieval = Retrieval(lambda: c.retriever, settings.context_chunks)
         self.gates = Gates(rules, settings.min_relevance, lambda: c.retriever.latest_date(), lambda: c.retriever.publishers())
         self.comparisons = Comparisons(rules, lambda: c.retriever, lambda: c.verifier, lambda: c.verifier_notice)
@@ -75,21 +75,24 @@ class QABot:
         question, turns = validate_question(question), normalise_history(history)
         model = ModelAccess(self.components, mode or self.settings.mode)
         plan = yield from self.planner.plan(question, turns, model)
+        answer = yield from self._answer_plan(plan, turns, model, k, filters, started)
+        yield StreamEvent("answer", answer=replace(answer, rewrite=plan.rewrite_note))
+
+    def _answer_plan(self, plan: Plan, turns: list[tuple[str, str]], model: ModelAccess, k: int | None,
+                     filters: SearchFilters | None, started: float) -> Iterator[StreamEvent]:
+        """A comparison, a single question or its parts answered one by one; returns the Answer."""
+        question = plan.question
         if (comparison := self.comparisons.plan(plan.standalone, filters)) is not None:
-            answer = yield from self.comparisons.answer(question, plan.standalone, comparison, k, filters, started)
-            yield StreamEvent("answer", answer=answer)
-            return
+            return (yield from self.comparisons.answer(question, plan.standalone, comparison, k, filters, started))
         if len(plan.parts) == 1:
-            answer = yield from self._answer_part(question, plan.standalone, turns, model, k, filters, started)
-            yield StreamEvent("answer", answer=answer)
-            return
+            return (yield from self._answer_part(question, plan.standalone, turns, model, k, filters, started))
         answers = []
         for i, part in enumerate(plan.parts):
             yield status(f"Part {i + 1} of {len(plan.parts)}: {part}")
             if i:
                 yield StreamEvent("token", " ")
             answers.append((yield from self._answer_part(part, part, turns, model, k, filters, started)))
-        yield StreamEvent("answer", answer=assembly.merge_parts(question, plan.standalone, plan.parts, answers, started))
+        return assembly.merge_parts(question, plan.standalone, plan.parts, answers, started)
 
     def _answer_part(self, asked: str, standalone: str, turns: list[tuple[str, str]], model: ModelAccess,
                      k: int | None, filters: SearchFilters | None, started: float) -> Iterator[StreamEvent]:

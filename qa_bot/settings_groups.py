@@ -34,7 +34,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
                "embedding_api_key", "device", "threads"),
     "retrieval": ("k", "candidates", "fusion", "rrf_k", "bm25_weight", "dense_weight", "max_chunks_per_article",
                   "publisher_boost", "same_article_decay", "metadata_in_index", "context_chunks"),
-    "answering": ("mode", "history_turns", "min_relevance", "passage_words", "disabled_rules"),
+    "answering": ("mode", "history_turns", "rewrite_prompt", "min_relevance", "passage_words", "disabled_rules"),
     "llm": ("llm_backend", "llm_model", "llm_model_path", "llm_context", "llm_max_tokens", "llm_temperature",
             "llm_replay_cache", "llm_concurrency", "llm_threads", "llm_batch", "llm_flash_attn",
             "openai_base_url", "openai_model", "openai_api_key", "openai_timeout_s", "openai_max_retries"),

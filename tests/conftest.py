@@ -71,3 +71,19 @@ def free_port():
             return s.getsockname()[1]
 
     return pick
+
+
+@pytest.fixture(scope="session")
+def model_bot(tmp_path_factory, embedder):
+    """A QABot with the real embedded LLM over the bundled articles (slow tests; built once per session)."""
+    from qa_bot.components import Components
+    from qa_bot.models import assemble_model
+    from qa_bot.pipeline import QABot
+    from qa_bot.settings import Settings
+
+    model = assemble_model(Settings())  # assembled once in the default data dir, reused
+    settings = Settings(data_dir=tmp_path_factory.mktemp("e2e"), llm_model_path=model)
+    components = Components(settings)
+    components.__dict__["embedder"] = embedder
+    components.ingestor.ingest([ARTICLES], metadata_path=ARTICLES_META, progress=False)
+    return QABot(settings, components)

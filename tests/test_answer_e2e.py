@@ -9,24 +9,14 @@ import sys
 
 import pytest
 
-from conftest import ARTICLES, ARTICLES_META, REPO
+from conftest import REPO
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory, embedder):
-    from qa_bot.components import Components
-    from qa_bot.models import assemble_model
-    from qa_bot.pipeline import QABot
-    from qa_bot.settings import Settings
-
-    model = assemble_model(Settings())  # assembled once in the default data dir, reused
-    settings = Settings(data_dir=tmp_path_factory.mktemp("e2e"), llm_model_path=model)
-    components = Components(settings)
-    components.__dict__["embedder"] = embedder
-    components.ingestor.ingest([ARTICLES], metadata_path=ARTICLES_META, progress=False)
-    return QABot(settings, components)
+def bot(model_bot):
+    return model_bot
 
 
 def test_stoltenberg_answer_cites_the_quote(bot):

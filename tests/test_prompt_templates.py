@@ -55,7 +55,7 @@ def legacy_answer_messages(answerer: LLMAnswerer, question, turns, passages) -> 
 def legacy_rewrite_messages(history_turns: int, question: str, turns) -> list:
     """The old ``Planner._rewrite`` prompt."""
     history = "\n".join(f"User: {u}\nAssistant: {strip_markers(a)[:300]}" for u, a in turns[-history_turns:])
-    return [HumanMessage(legacy_render("rewrite", history=quote(history), question=quote(question)))]
+    return [HumanMessage(legacy_render("rewrite_tagged", history=quote(history), question=quote(question)))]
 
 
 class _Ranker:
@@ -106,8 +106,9 @@ def test_prompts_are_langchain_templates():
     answer = chat_template("answer", history=True)
     assert isinstance(answer, ChatPromptTemplate)
     assert set(answer.input_variables) == {"history", "sources", "question", "hint"}
-    rewrite = chat_template("rewrite", system=None)
-    assert set(rewrite.input_variables) == {"history", "question"}
+    for name in ("rewrite", "rewrite_tagged"):
+        assert set(chat_template(name, system=None).input_variables) == {"history", "question"}
+    assert set(chat_template("rewrite_chat", history=True).input_variables) == {"history", "question"}
     assert chat_template("answer", history=True) is answer  # loaded once
 
 
@@ -128,23 +129,10 @@ def test_choice_hint_off_is_unchanged():
         assert [m.model_dump() for m in new] == [m.model_dump() for m in old]
 
 
-class _Capture:
-    """A chat model stand-in that records the messages of each call."""
-
-    def __init__(self):
-        self.calls = []
-
-    def invoke(self, messages, **kwargs):
-        self.calls.append(messages)
-        return AIMessage("Who is the {role} Stoltenberg?")
-
-
 @pytest.mark.parametrize("question", QUESTIONS)
 @pytest.mark.parametrize("turns", TURNS[1:])
 def test_rewrite_messages_are_unchanged(question, turns):
-    model = _Capture()
-    Planner(Rules(), history_turns=3)._rewrite(model, question, turns)
-    new, = model.calls
+    new = Planner(Rules(), history_turns=3, prompt="tagged").messages(question, turns)
     old = legacy_rewrite_messages(3, question, turns)
     assert [(type(m), m.model_dump()) for m in new] == [(type(m), m.model_dump()) for m in old]
 
@@ -167,10 +155,8 @@ def cases():
             for turns in TURNS:
                 for passages in PASSAGES:
                     yield answerer.messages(question, turns, passages)
-                if turns:
-                    model = _Capture()
-                    Planner(rules, history_turns=3)._rewrite(model, question, turns)
-                    yield model.calls[0]
+                if turns:  # the rewrite prompt until issue 27 ("tagged"), kept for comparisons
+                    yield Planner(rules, history_turns=3, prompt="tagged").messages(question, turns)
 
 
 def digest(messages) -> str:

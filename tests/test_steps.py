@@ -49,8 +49,11 @@ def test_fake_model_cites_the_source_sentence_closest_to_the_question():
               "Source [2] (B, 2021): Herzog met the king in Brussels. He left.\n\nUsing only these sources ...")
     assert reply(prompt) == "Herzog met the king in Brussels [2]."
     assert reply("Question: Who met the queen?\n\nSource [1] (A, 2020): Nothing here.") == "The sources do not say."
-    rewrite = "<conversation>\nUser: Who did President Herzog meet?\nAssistant: x\n</conversation>\n\n<question>What did he say?</question>"
-    assert reply(rewrite) == "What did President Herzog say?"
+    tagged = "<conversation>\nUser: Who did President Herzog meet?\nAssistant: x\n</conversation>\n\n<question>What did he say?</question>"
+    assert reply(tagged) == "What did President Herzog say?"
+    plain = ("Rewrite ...\n\nConversation:\nUser: Who did President Herzog meet?\n\nLast question: What did he say?\n\n"
+             "Standalone question:")
+    assert reply(plain) == "What did President Herzog say?"
 
 
 def test_generative_pipeline_end_to_end_with_the_fake_backend(seeded):
@@ -163,10 +166,33 @@ def test_retrieve_plans_like_ask(seeded):
     history = [("Who did President Herzog meet at NATO headquarters in Brussels in January 2023?", "Stoltenberg [1].")]
     follow_up = "What did he say about the threat from Iran?"
     standalone, _ = bot.retrieve(follow_up, history)
-    assert standalone == f"{history[0][0]} {follow_up}"  # no model in retrieval-only runs: the cheap rewrite
+    assert standalone == "What did President Herzog say about the threat from Iran?"  # no model: the fallback
     assert _bot(seeded, "rewrite").retrieve(follow_up, history)[0] == follow_up
     two_parts = ("Who was Israel's prime minister when the NATO office was announced in 2016, "
                  "and who was Israel's president when he visited NATO headquarters in 2023?")
     _, chunks = bot.retrieve(two_parts, k=2)
     answer = bot.ask(two_parts, k=2)
     assert {c.chunk.chunk_id for c in chunks} == {r["chunk_id"] for r in answer.retrieved}
+
+
+def test_a_rewritten_follow_up_is_reported_as_searched(seeded):
+    history = [("Who did President Herzog meet at NATO headquarters in Brussels in January 2023?", "Stoltenberg [1].")]
+    events, answer = _events(_bot(seeded), "What did he say about the threat from Iran?", history)
+    searched = [e.text for e in events if e.kind == "searched"]
+    assert searched == ["What did President Herzog say about the threat from Iran?"] == [answer.standalone_question]
+    assert answer.rewrite == "rewritten"
+    kinds = [e.kind for e in events]
+    assert kinds.index("searched") < kinds.index("sources")
+    events, first = _events(_bot(seeded), "Who did President Herzog meet at NATO headquarters in January 2023?")
+    assert "searched" not in [e.kind for e in events] and first.rewrite == ""
+
+
+def test_the_cli_prints_what_was_searched(capsys):
+    from qa_bot.answer import Answer
+    from qa_bot.commands import print_answer
+
+    print_answer(Answer(question="Where does he work?", answer="At the institute [1].",
+                        standalone_question="Where does Tommy Steiner work?"))
+    assert capsys.readouterr().out.startswith("Searched: Where does Tommy Steiner work?\nAt the institute [1].")
+    print_answer(Answer(question="Who?", answer="x", standalone_question="Who?"))
+    assert "Searched" not in capsys.readouterr().out

@@ -321,3 +321,18 @@ def test_delete_removes_an_article(tmp_path):
     assert "No stored article" in app.delete("zzz.txt")
     assert app.delete("a.txt") == "Deleted 'a.txt' (2 chunks)."
     assert app.components.store.deleted == ["a.txt"] and app.components.invalidated == 1
+
+
+def test_a_rewritten_follow_up_says_what_was_searched(tmp_path):
+    from qa_bot.pipeline import StreamEvent
+
+    searched = "What did Isaac Herzog say about <Iran>?"
+    final = answer(question="What did he say?", standalone_question=searched, rewrite="rewritten")
+    bot = _StubBot([StreamEvent("searched", searched), StreamEvent("token", "He said"),
+                    StreamEvent("answer", answer=final)])
+    updates = list(_app(tmp_path, bot).chat("What did he say?", "extractive", 3, "", "", "", None))
+    chats = [u[0][-1]["content"] for u in updates]
+    shown = "Searched: What did Isaac Herzog say about &lt;Iran&gt;?"
+    assert shown in chats[2]  # while the answer is written, not only at the end
+    assert shown in chats[-1]
+    assert "Searched:" not in render.render_answer(answer(question="Who?", standalone_question="Who?"), 1)

@@ -157,24 +157,27 @@ class QAApp:
 
         yield update(render.render_streaming("Starting…"))
         notes: list[str] = []
-        status, draft = "", ""
+        status, draft, searched = "", "", ""
         try:
             events = self.bot.ask_stream(question, conv.turns, mode=self._mode(mode), k=self._k(k),
                                          filters=make_filters(publisher, date_from, date_to))
             for event in events:
                 if event.kind == "sources":  # shown at once, while the answer is being written
                     sources_html = render.render_sources(conv.answers, render.Reading(turn, question, event.sources))
-                    yield update(render.render_streaming(status, draft, notes))
+                    yield update(render.render_streaming(status, draft, notes, searched))
+                elif event.kind == "searched":  # a follow-up rewritten: say what is searched, at once
+                    searched = event.text
+                    yield update(render.render_streaming(status, draft, notes, searched))
                 elif event.kind == "status":
                     if not event.text:
                         continue
                     if event.text.startswith("Language model unavailable"):
                         notes.append(event.text)
                     status = event.text
-                    yield update(render.render_streaming(status, draft, notes))
+                    yield update(render.render_streaming(status, draft, notes, searched))
                 elif event.kind == "token":
                     draft += event.text
-                    yield update(render.render_streaming(status, draft, notes))
+                    yield update(render.render_streaming(status, draft, notes, searched))
                 elif event.kind == "answer" and event.answer is not None:
                     answer = event.answer
                     conv.turns.append((question, answer.answer))

@@ -99,9 +99,10 @@ def render_user(question: str) -> str:
     return _chat("text_lines", "" if question is None else str(question))
 
 
-def render_streaming(status: str, draft: str = "", notes: Sequence[str] = ()) -> str:
-    """The assistant message while it is being produced: latest status line, notes and streamed text."""
-    return _chat("streaming", _pretty_status(status) if status else status, draft, notes)
+def render_streaming(status: str, draft: str = "", notes: Sequence[str] = (), searched: str = "") -> str:
+    """The assistant message while it is being produced: latest status line, notes, the question searched
+    (when a follow-up was rewritten) and streamed text."""
+    return _chat("streaming", _pretty_status(status) if status else status, draft, notes, searched)
 
 
 def render_error(message: str) -> str:
@@ -148,7 +149,8 @@ def render_answer_text(text: str, turn: int, citations: Iterable[Citation] = ())
 def render_answer(answer: Answer, turn: int, notes: Sequence[str] = ()) -> str:
     """The final assistant message: verified answer with linked markers, refusal or error marked."""
     titles = {c.n: c.title or c.source for c in answer.citations}
-    view = {"notes": notes, "error": answer.error, "refused": answer.refused, "text": answer.answer,
+    searched = answer.standalone_question if answer.standalone_question != answer.question else ""
+    view = {"notes": notes, "searched": searched, "error": answer.error, "refused": answer.refused, "text": answer.answer,
             "closest": len(answer.closest_sources), "meta": _meta_line(answer),
             "sentences": [_sentence(s, turn, titles) for s in answer.sentences],
             "pieces": [] if answer.sentences else _answer_pieces(answer.answer, turn, titles)}

@@ -174,6 +174,7 @@ def evaluate_one(bot: Bot, record: EvalRecord, config: EvalConfig) -> dict:
             for r in outcome.get("retrieved") or []
         ],
         "standalone_question": outcome.get("standalone_question") or "",
+        "rewrite": outcome.get("rewrite") or "",
         "latency_s": _round(float(latency)),
         "ttft_s": _round(outcome.get("ttft_s")),
         "error": error,

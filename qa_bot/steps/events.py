@@ -14,9 +14,11 @@ class StreamEvent:
 
     ``sources``: the passages the answer will be written from (numbered as the model sees
     them, not yet verified), sent as soon as retrieval is done so they can be shown at once.
+    ``searched``: a follow-up was rewritten; ``text`` is the question searched for, shown to the
+    user so a wrong rewrite is visible at once.
     """
 
-    kind: Literal["status", "sources", "token", "answer"]
+    kind: Literal["status", "searched", "sources", "token", "answer"]
     text: str = ""
     answer: Answer | None = None
     sources: list[Citation] = field(default_factory=list)

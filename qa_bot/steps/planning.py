@@ -6,6 +6,7 @@ Rules (``Settings.disabled_rules``): ``rewrite`` (off: a follow-up is searched a
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Iterator
@@ -15,21 +16,27 @@ from qa_bot.citations import strip_markers
 from qa_bot.injection import quote
 from qa_bot.steps import Rules
 from qa_bot.steps.events import StreamEvent, status
+from qa_bot.steps.followups import REFERRING, fallback_standalone, needs_rewrite, rewrite_problem
 from qa_bot.steps.model import ModelAccess, wait_turn
 from vectorstore.bm25 import tokenize
 
-REFERRING = re.compile(
-    r"\b(he|she|him|her|his|hers|they|them|their|theirs|it|its|this|that|these|those|there|then|the same|the other|"
-    r"what about|how about|and what|also|else|former|latter)\b",
-    re.IGNORECASE,
-)
 _PART_BREAK = re.compile(
     r"(?:,|;)?\s+and\s+(?=(?:who|what|when|where|which|why|how|whom|whose|in\s+what|in\s+which)\b)"
     r"|;\s+(?=\w)|\?\s+(?=[A-Z])",
     re.IGNORECASE,
 )
 MIN_PART_WORDS = 3
-MAX_REWRITE_CHARS = 300
+REWRITE_TOKENS = 48
+REWRITE_ANSWER_CHARS = 300
+# which prompt rewrites a follow-up (Settings.rewrite_prompt; docs/benchmarks.md#follow-up-questions): its file,
+# and whether the answer's system prompt comes first (then the answer after it finds that prefix in llama.cpp's
+# cache). "chat" puts the conversation in as chat messages, as the answer prompt does (measured: the model
+# answers instead); "tagged" is the prompt until issue 27.
+REWRITE_PROMPTS = {"plain": ("rewrite", None), "guided": ("rewrite_guided", None),
+                   "guided-system": ("rewrite_guided", "system"), "chat": ("rewrite_chat", "system"),
+                   "tagged": ("rewrite_tagged", None)}
+_LABEL = re.compile(r"^\W*(?:(?:standalone|rewritten|new|next)\s+)?question\s*:\s*", re.IGNORECASE)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -39,53 +46,85 @@ class Plan:
     question: str
     standalone: str
     parts: tuple[str, ...]
+    rewrite_note: str = ""  # how a follow-up became ``standalone``: "", "rewritten", "fallback (<why>)"
 
 
 class Planner:
     """Turns a question and its conversation into a :class:`Plan`."""
 
-    def __init__(self, rules: Rules, history_turns: int):
+    def __init__(self, rules: Rules, history_turns: int, prompt: str = "plain", answer_chars: int = 500):
+        if prompt not in REWRITE_PROMPTS:
+            raise ValueError(f"unknown rewrite prompt {prompt!r}; choose one of {', '.join(REWRITE_PROMPTS)}")
         self.rules = rules
         self.history_turns = history_turns
+        self.prompt = prompt
+        self.answer_chars = answer_chars  # the answer prompt's history cut, so the chat prompt shares its prefix
 
     def plan(self, question: str, turns: list[tuple[str, str]], model: ModelAccess | None) -> Iterator[StreamEvent]:
         """Rewrite a follow-up (with the model when there is one, after waiting its turn), then split; returns the Plan."""
-        standalone = question
+        standalone, note = question, ""
         if turns and self.rules.on("rewrite") and needs_rewrite(question):
             yield status("Understanding the follow-up...")
             llm = (yield from model.load()) if model is not None else None
             if llm is not None:
                 with model.queue.join() as ticket:
                     yield from wait_turn(ticket)
-                    standalone = self.standalone(question, turns, llm)
+                    standalone, note = self.rewrite(question, turns, llm)
             else:
-                standalone = self.standalone(question, turns, None)
+                standalone, note = self.rewrite(question, turns, None)
+            if standalone != question:
+                yield StreamEvent("searched", standalone)
         parts = split_question(standalone) if self.rules.on("split") else [standalone]
-        return Plan(question, standalone, tuple(parts))
+        return Plan(question, standalone, tuple(parts), note)
 
     def standalone(self, question: str, turns: list[tuple[str, str]], llm=None) -> str:
-        """A question that can be searched without the conversation: the model's rewrite, else the cheap fallback."""
-        rewritten = self._rewrite(llm, question, turns) if llm is not None else None
-        return rewritten or f"{turns[-1][0].strip()} {question}"
+        """A question that can be searched without the conversation: the model's rewrite, else the fallback."""
+        return self.rewrite(question, turns, llm)[0]
 
-    def _rewrite(self, llm, question: str, turns: list[tuple[str, str]]) -> str | None:
-        history = "\n".join(f"User: {u}\nAssistant: {strip_markers(a)[:300]}" for u, a in turns[-self.history_turns :])
+    def rewrite(self, question: str, turns: list[tuple[str, str]], llm=None) -> tuple[str, str]:
+        """The standalone question and how it was made: the model's rewrite if it passes
+        :func:`rewrite_problem`, else :func:`fallback_standalone` (the rejection logged)."""
+        if llm is None:
+            return fallback_standalone(question, turns), "fallback (no model)"
+        text = self.ask_model(llm, question, turns)
+        problem = "the model failed" if text is None else rewrite_problem(question, turns, text)
+        if problem is None:
+            return text, "rewritten" if text != question else ""
+        fallback = fallback_standalone(question, turns)
+        log.info("follow-up rewrite rejected (%s): %r -> %r; searching %r", problem, question, text, fallback)
+        return fallback, f"fallback ({problem})"
+
+    def messages(self, question: str, turns: list[tuple[str, str]]) -> list:
+        """The rewrite prompt (``self.prompt``) for the conversation's last turns."""
+        from langchain_core.messages import AIMessage, HumanMessage
+
+        recent = turns[-self.history_turns :]
+        name, system = REWRITE_PROMPTS[self.prompt]
+        if self.prompt == "chat":
+            history = []
+            for user, assistant in recent:
+                history += [HumanMessage(user[: self.answer_chars]),
+                            AIMessage(strip_markers(assistant)[: self.answer_chars])]
+            return chat_template("rewrite_chat", history=True).format_messages(history=history,
+                                                                                question=quote(question))
+        lines = []
+        for user, assistant in recent:
+            lines.append(f"User: {user}")
+            if assistant.strip() or self.prompt == "tagged":  # "tagged" exactly as it was, for comparisons
+                lines.append(f"Assistant: {strip_markers(assistant)[:REWRITE_ANSWER_CHARS]}")
+        return chat_template(name, system=system).format_messages(history=quote("\n".join(lines)),
+                                                                  question=quote(question))
+
+    def ask_model(self, llm, question: str, turns: list[tuple[str, str]]) -> str | None:
+        """The model's rewrite, its first line without quotes or a "Standalone question:" label; None on failure."""
         try:
-            messages = chat_template("rewrite", system=None).format_messages(history=quote(history),
-                                                                             question=quote(question))
-            text = llm.invoke(messages, max_tokens=48).content
+            text = llm.invoke(self.messages(question, turns), max_tokens=REWRITE_TOKENS).content
         except Exception:
+            log.exception("follow-up rewrite failed")
             return None
-        text = str(text).strip().split("\n")[0].strip().strip('"').strip()
-        text = re.sub(r"^(standalone question:\s*)", "", text, flags=re.IGNORECASE)
-        if not text or len(text) > MAX_REWRITE_CHARS or len(text) < len(question) / 2 or not text.endswith("?"):
-            return None
+        lines = [line for line in str(text).strip().split("\n") if line.strip()]
+        text = _LABEL.sub("", lines[0].strip() if lines else "").strip().strip('"“”').strip()
         return text
-
-
-def needs_rewrite(question: str) -> bool:
-    """A follow-up that refers back ("he", "that") or is too short to search on its own."""
-    return bool(REFERRING.search(question)) or len(tokenize(question)) < 4
 
 
 def split_question(question: str) -> list[str]:
