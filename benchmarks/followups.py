@@ -1,8 +1,8 @@
 """Follow-up questions with the embedded model: is the rewrite right, and is the answer right?
 
     python benchmarks/followups.py --multihop ../shared/eval/multihop-rag \
-        [--conversations data/eval/followups.jsonl] [--prompts plain,chat,tagged] [--answers plain,tagged,off] \
-        [--work DIR] [--out benchmarks/results/followups.json]
+        [--conversations data/eval/followups.jsonl data/eval/followups_heldout.jsonl] [--prompts guided,tagged] \
+        [--answers guided,tagged,off] [--work DIR] [--out benchmarks/results/followups.json]
 
 Each line of the conversations file (written by hand, issue 27) is a conversation over the
 bundled articles or the MultiHop-RAG articles that ends in a follow-up; it carries the rule its
@@ -15,7 +15,8 @@ Two passes, one model loaded once (one store per corpus):
    model's rewrite if it passes ``rewrite_problem``, else the fallback), the model's raw rewrite
    judged by the same rule, how often the check rejected it, and the seconds the rewrite took;
 2. answers: for each prompt in ``--answers`` (``off`` = the ``rewrite`` rule switched off: the
-   follow-up searched as asked), the whole pipeline's answer, judged by the conversation's
+   follow-up searched as asked; ``reference`` = the hand-written standalone question asked alone, the ceiling
+   the rest of the pipeline allows), the whole pipeline's answer, judged by the conversation's
    ``accept`` keywords (``is_correct``, as ``qa-bot eval`` does), with time to first token and the
    prompt tokens the answer really evaluated (the rest came from llama.cpp's cache).
 Prints markdown tables (overall and by kind) and writes every row to ``--out``.
@@ -121,12 +122,17 @@ def rewrite_pass(conversations: list[dict], bots: dict, llm, prompt: str) -> lis
 
 
 def answer_pass(conversations: list[dict], bots: dict, variant: str) -> list[dict]:
-    """The pipeline's answer to each follow-up under ``variant`` (a rewrite prompt, or ``off``)."""
+    """The pipeline's answer to each follow-up under ``variant``: a rewrite prompt, ``off`` (searched as asked),
+    or ``reference`` (the conversation's reference standalone question asked alone: the ceiling the rest of the
+    pipeline allows, whatever the rewrite)."""
     for bot in bots.values():
-        bot.planner = planner_for(bot.settings, variant)
+        bot.planner = planner_for(bot.settings, "off" if variant == "reference" else variant)
     rows = []
     for c in conversations:
-        answer = bots[c["corpus"]].ask(c["question"], c["history"])
+        if variant == "reference":
+            answer = bots[c["corpus"]].ask(c["standalone"]["reference"])
+        else:
+            answer = bots[c["corpus"]].ask(c["question"], c["history"])
         correct = is_correct(answer.answer, c.get("reference_answer"), answerable=c.get("answerable", True),
                              refused=answer.refused, accept=c.get("accept") or ())
         rows.append({"id": c["id"], "kind": c["kind"], "variant": variant, "standalone": answer.standalone_question,
@@ -176,10 +182,13 @@ def tables(rewrites: dict[str, list[dict]], answers: dict[str, list[dict]]) -> s
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--conversations", type=Path, default=REPO / "data" / "eval" / "followups.jsonl")
+    parser.add_argument("--conversations", type=Path, nargs="+",
+                        default=[REPO / "data" / "eval" / "followups.jsonl"],
+                        help="conversation files, each reported on its own (e.g. the development and held-out sets)")
     parser.add_argument("--multihop", type=Path, help="MultiHop-RAG subset dir (its conversations are skipped without)")
-    parser.add_argument("--prompts", default="plain,chat,tagged", help="rewrite prompts to compare (rewrite pass)")
-    parser.add_argument("--answers", default="", help="variants answered end to end: rewrite prompts and/or off")
+    parser.add_argument("--prompts", default="guided,tagged", help="rewrite prompts to compare (rewrite pass)")
+    parser.add_argument("--answers", default="", help="variants answered end to end: rewrite prompts and/or off; "
+                                                      "per file as FILE_STEM=v1,v2 separated by ';' to differ")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--work", type=Path, help="keep the stores here (default: temp)")
     parser.add_argument("--out", type=Path)
@@ -190,25 +199,33 @@ def main() -> int:
     from qa_bot.settings import Settings
 
     configure_offline_runtime(Settings())
-
-    conversations = load_conversations(args.conversations)
-    if args.multihop is None:
-        conversations = [c for c in conversations if c["corpus"] != "multihop"]
-    conversations = conversations[: args.limit or None]
     llm = make_chat_model(Settings())
     llm.load()
+    results = {}
     with tempfile.TemporaryDirectory() as tmp:
         bots = build_bots(args.work or Path(tmp), args.multihop, llm)
         llm.warm_up()
-        rewrites = {p: rewrite_pass(conversations, bots, llm, p) for p in args.prompts.split(",") if p}
-        answers = {v: answer_pass(conversations, bots, v) for v in args.answers.split(",") if v}
-    text = tables(rewrites, answers)
-    print(f"Processor: {cpu()}; {len(conversations)} conversations; model {Settings().llm_model}\n")
-    print(text)
+        for path in args.conversations:
+            conversations = load_conversations(path)
+            if args.multihop is None:
+                conversations = [c for c in conversations if c["corpus"] != "multihop"]
+            conversations = conversations[: args.limit or None]
+            rewrites = {p: rewrite_pass(conversations, bots, llm, p) for p in args.prompts.split(",") if p}
+            answers = {v: answer_pass(conversations, bots, v) for v in variants(args.answers, path.stem) if v}
+            results[path.name] = {"conversations": len(conversations), "rewrites": rewrites, "answers": answers}
+            print(f"\n### {path.name}: {len(conversations)} conversations; {cpu()}; model {Settings().llm_model}\n")
+            print(tables(rewrites, answers), flush=True)
     if args.out:
-        args.out.write_text(json.dumps({"processor": cpu(), "conversations": len(conversations),
-                                        "rewrites": rewrites, "answers": answers}, indent=1) + "\n")
+        args.out.write_text(json.dumps({"processor": cpu(), **results}, indent=1) + "\n")
     return 0
+
+
+def variants(spec: str, stem: str) -> list[str]:
+    """``guided,tagged`` for every file, or ``followups=guided;followups_heldout=guided,tagged,off``."""
+    if "=" not in spec:
+        return spec.split(",")
+    chosen = dict(part.split("=", 1) for part in spec.split(";") if part)
+    return chosen.get(stem, "").split(",")
 
 
 if __name__ == "__main__":

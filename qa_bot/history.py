@@ -8,7 +8,8 @@ History = Sequence[Union[tuple[str, str], list[str], dict[str, Any]]]
 
 
 def normalise_history(history: History | None) -> list[tuple[str, str]]:
-    """Accept ``[[user, assistant], ...]`` or ``[{"role": ..., "content": ...}, ...]``.
+    """Accept ``[[user, assistant], ...]``, ``[{"role": ..., "content": ...}, ...]`` or plain strings
+    (earlier questions without their answers, as a questions file may give them).
 
     Raises ValueError with the position of the first turn it cannot read.
     """
@@ -30,8 +31,10 @@ def normalise_history(history: History | None) -> list[tuple[str, str]]:
                 raise ValueError(f"history turn {i + 1}: unknown role {role!r}")
         elif isinstance(item, (list, tuple)) and len(item) == 2:
             turns.append((_text(item[0]), _text(item[1])))
+        elif isinstance(item, str):
+            turns.append((item, ""))
         else:
-            raise ValueError(f"history turn {i + 1}: expected [user, assistant] or {{role, content}}")
+            raise ValueError(f"history turn {i + 1}: expected [user, assistant], {{role, content}} or a question")
     if pending_user is not None:
         turns.append((pending_user, ""))
     return [(u, a) for u, a in turns if u or a]

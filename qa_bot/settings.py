@@ -130,8 +130,9 @@ class Settings(BaseSettings):
     llm_batch: int = 512  # llama.cpp prompt batch (n_batch = n_ubatch)
     llm_flash_attn: bool = False
     history_turns: int = 3
-    # the prompt that rewrites a follow-up: plain, chat or tagged (chosen by benchmarks/followups.py)
-    rewrite_prompt: Literal["plain", "guided", "guided-system", "chat", "tagged"] = "plain"
+    # the prompt that rewrites a follow-up: guided (prompts/rewrite.txt) or tagged (the one until issue 27);
+    # chosen by benchmarks/followups.py
+    rewrite_prompt: Literal["guided", "tagged"] = "guided"
     min_relevance: float = 0.25  # best retrieved chunk must reach this to answer
     support_threshold: float = 0.45  # the overlap verifier's decision point (fallback only)
     # overlap: word overlap + embedding similarity (default); model: the trained support checker, opt-in until it

@@ -61,6 +61,18 @@ def test_both_history_forms_normalise_to_pairs(tmp_path: Path) -> None:
     assert b.history == expected
 
 
+def test_history_without_the_earlier_answers(tmp_path: Path) -> None:
+    path = _write_jsonl(tmp_path / "q.jsonl", [
+        {"id": "a", "question": "Where does he work?", "history": ["Who is Tommy Steiner?"]},
+        {"id": "b", "question": "Where does he work?", "history": [["Who is Tommy Steiner?", ""]]},
+        {"id": "c", "question": "Where does he work?", "history": [{"role": "user", "content": "Who is Tommy Steiner?"}]},
+        {"id": "d", "question": "q", "history": [7]},
+    ])
+    dataset = load_dataset(path, warn=None)
+    assert [r.history for r in dataset.records] == [[("Who is Tommy Steiner?", "")]] * 3
+    assert len(dataset.skipped) == 1 and "history[0]" in dataset.skipped[0].reason
+
+
 def test_csv_with_json_and_semicolon_cells(tmp_path: Path) -> None:
     path = tmp_path / "q.csv"
     path.write_text(

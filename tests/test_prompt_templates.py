@@ -108,7 +108,6 @@ def test_prompts_are_langchain_templates():
     assert set(answer.input_variables) == {"history", "sources", "question", "hint"}
     for name in ("rewrite", "rewrite_tagged"):
         assert set(chat_template(name, system=None).input_variables) == {"history", "question"}
-    assert set(chat_template("rewrite_chat", history=True).input_variables) == {"history", "question"}
     assert chat_template("answer", history=True) is answer  # loaded once
 
 

@@ -202,6 +202,23 @@ def test_clicking_a_citation_targets_its_highlighted_snippet(page):
     shot(page, "ui-chat-desktop.png")
 
 
+def test_a_follow_up_says_what_was_searched(page):
+    """The conversation goes on from the Stoltenberg answer: the follow-up is rewritten with the real model (or the
+    fallback, when the check rejects it) and the message says what was searched (issue 27)."""
+    from playwright.sync_api import expect
+
+    set_mode(page, "generative")
+    question = "Why doesn't it apply?"
+    message = ask(page, question, GENERATIVE_TIMEOUT_MS)
+    searched = page.locator("#qa-chat .qa-searched").last
+    expect(searched).to_be_visible()
+    text = searched.inner_text()
+    print(f"follow-up {question!r} searched as {text!r}; answer {message.inner_text()!r}")
+    assert text.startswith("Searched: ") and text != f"Searched: {question}"
+    assert re.search(r"Israel|NATO|guarantee", text), text  # it names what "it" stands for
+    expect(page.locator("#qa-chat")).not_to_contain_text("Traceback")
+
+
 def test_unanswerable_question_is_refused_and_marked(page):
     from playwright.sync_api import expect
 

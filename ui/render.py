@@ -39,6 +39,7 @@ APP_CSS = """
 .qa-refusal { border-left: 4px solid #d97706; padding-left: .6em; }
 .qa-error { border-left: 4px solid #dc2626; padding-left: .6em; }
 .qa-note { color: var(--body-text-color-subdued); font-size: .85em; }
+.qa-searched { color: var(--body-text-color-subdued); font-size: .85em; margin-bottom: .3em; }
 .qa-meta { color: var(--body-text-color-subdued); font-size: .8em; margin-top: .35em; }
 .qa-sources { font-size: .95em; }
 .qa-sources h3 { margin: .2em 0 .3em; font-size: 1.05em; }

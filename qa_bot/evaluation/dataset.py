@@ -116,8 +116,9 @@ def _history(v: Any) -> list[tuple[str, str]]:
         if isinstance(turn, dict):
             if not isinstance(turn.get("content"), str):
                 raise RecordError(f"history[{i}].content must be a string")
-        elif not (isinstance(turn, (list, tuple)) and len(turn) == 2 and all(isinstance(x, str) for x in turn)):
-            raise RecordError(f"history[{i}] must be a [user, assistant] pair of strings")
+        elif not isinstance(turn, str) and not (isinstance(turn, (list, tuple)) and len(turn) == 2
+                                                and all(isinstance(x, str) for x in turn)):
+            raise RecordError(f"history[{i}] must be a [user, assistant] pair of strings, or a question")
     try:
         return normalise_history(v)
     except ValueError as exc:

@@ -221,7 +221,9 @@ def _failure(r: Mapping[str, Any], k: Any) -> dict:
         tags.append({"cls": "tag", "text": "unanswerable"})
     if r.get("error"):
         tags.append({"cls": "tag err", "text": f"error: {r['error']}"})
+    searched = r.get("standalone_question") or ""
     return {"id": r.get("id"), "question_type": r.get("question_type"), "question": r.get("question"),
+            "searched": searched if searched != r.get("question") else "",
             "reference_answer": r.get("reference_answer"),
             "reference_sources": "; ".join(r.get("reference_sources") or []), "tags": tags,
             "answer": r.get("answer"), "brief": _brief_metrics(r, k), "citations": _snippets(r),

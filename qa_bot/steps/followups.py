@@ -26,6 +26,8 @@ _PERSONAL = re.compile(r"\b(he|she|him|her|his|hers|they|them|their|theirs|it|it
 # "What about X?", "And in 2018?", "No, I meant the 2016 meeting": the earlier question, changed
 _FRAME = re.compile(r"^\W*(?:(?:and|but|or)\b|(?:what|how)\s+about\b|(?:no|nope|sorry|actually)\b|i\s+mean)|\bi\s+meant?\b",
                     re.IGNORECASE)
+# a reply's opening words: the question may lean on the conversation; a rewrite is asked for and checked as usual
+_OPENER = re.compile(r"^\W*(?:ok|okay|so|then|fine|alright|right|got it|thanks)\b", re.IGNORECASE)
 # words that carry the turn of the conversation or its grammar, not what is asked ("No, I meant in 2016.")
 CONVERSATIONAL = frozenset(
     "no yes yeah ok okay fine sorry actually mean meant wait well please thanks thank tell instead rather again "
@@ -36,6 +38,8 @@ CONVERSATIONAL = frozenset(
 # may put in their place; "not charging", "instead of the fine": what the question says it does not ask
 # (not after "his"/"its": "its role" must keep "role")
 _STANDS_FOR = re.compile(r"\b(?:the|that|this|these|those)\s+([a-z]+)(?:\s+([a-z]+))?", re.IGNORECASE)
+_META = re.compile(r"\b(?:going back to|back to|(?:your|the) answer (?:got |was |is )?cut off|(?:got |was )?cut off|"
+                   r"(?:you|it) stopped(?: there)?|stopped there|you said|as you said)\b", re.IGNORECASE)
 _NEGATED = re.compile(r"(?:,\s*not|\brather than|\binstead of)\s+(?:the\s+|a\s+|an\s+)?([\w'-]+)", re.IGNORECASE)
 _QUESTION_WORD = re.compile(r"\b(who|whom|whose|why|when|where|how)\b", re.IGNORECASE)
 _IDIOM = re.compile(r"\b(?:what|how)\s+about\b|\bhow\s+come\b", re.IGNORECASE)
@@ -53,16 +57,27 @@ MIN_SELF_CONTAINED_WORDS = 3  # a question with this many of its own words and n
 
 def needs_rewrite(question: str) -> bool:
     """A follow-up that refers back ("he", "that"), changes the earlier question ("And in 2018?", "No, I meant
-    …") or is too short to search on its own."""
-    return bool(REFERRING.search(question) or _FRAME.search(question)) or len(tokenize(question)) < 4
+    …"), opens as a reply ("OK, so who runs it now?") or is too short to search on its own."""
+    return bool(REFERRING.search(question) or _FRAME.search(question) or _OPENER.search(question)) \
+        or len(tokenize(question)) < 4
 
 
 def content_words(text: str) -> list[str]:
-    """What a question is about: its search words less pronouns, conversational filler, contractions
-    ("doesn't") and what it says it does not ask ("the refresh rate, not charging")."""
+    """What a question is about: its search words less pronouns, conversational filler, talk about the
+    conversation ("going back to", "your answer got cut off"), contractions ("doesn't") and what it says it
+    does not ask ("the refresh rate, not charging")."""
+    text = _META.sub(" ", text)
     negated = {w.lower() for w in _NEGATED.findall(text)}
     return [w for w in tokenize(text) if w not in CONVERSATIONAL and w not in negated and "'" not in w
             and not REFERRING.fullmatch(w)]
+
+
+def key_words(question: str) -> set[str]:
+    """The question's names and numbers ("Croatia", "2018", "1TB"): a rewrite keeps every one of them.
+    (Acronyms are not among them: "the GM" may be spelled out.)"""
+    names = {w for m in _NAME.finditer(question) if m.start() > 0
+             for w in tokenize(" ".join(x for x in m.group(1).split() if not x.isupper()))}
+    return names | {w for w in tokenize(question) if any(ch.isdigit() for ch in w)}
 
 
 def refers_back(question: str) -> bool:
@@ -127,8 +142,12 @@ def rewrite_problem(question: str, turns: Sequence[tuple[str, str]], rewrite: st
     named = any(_has(context, w) and not _has(own, w) for w in said)  # a word from the conversation added
     replaceable = {w.lower() for pair in _STANDS_FOR.findall(question) for w in pair if w} if named else set()
     wanted = list(dict.fromkeys(content_words(question)))
-    missing = [w for w in wanted if not _has(said, w) and w not in replaceable]
-    if missing:
+    key = key_words(question)
+    if lost := [w for w in wanted if w in key and not _has(said, w)]:
+        return f"drops the question's names or numbers: {', '.join(lost)}"
+    others = [w for w in wanted if w not in key and w not in replaceable]
+    missing = [w for w in others if not _has(said, w)]
+    if missing and 2 * (len(others) - len(missing)) < len(others):  # at least half of what it asks, kept
         return f"drops the question's words: {', '.join(missing)}"
     asked = question_words(rewrite)
     if lost := sorted(question_words(question) - asked):
@@ -166,8 +185,8 @@ def subject_of(turns: Sequence[tuple[str, str]], person: bool = False) -> str | 
                 words = match.group(1).split()
                 while words and words[0].lower() in _SENTENCE_START:
                     words.pop(0)  # "Did NATO" -> "NATO"; "When" -> nothing
-                if person:
-                    words = [w for w in words if not w.isupper()]
+                if person:  # not an acronym, possessive or not ("MLB's")
+                    words = [w for w in words if not re.sub(r"['’]s$", "", w).isupper()]
                 if words:
                     return re.sub(r"['’]s$", "", " ".join(words))
     return None

@@ -28,13 +28,11 @@ _PART_BREAK = re.compile(
 MIN_PART_WORDS = 3
 REWRITE_TOKENS = 48
 REWRITE_ANSWER_CHARS = 300
-# which prompt rewrites a follow-up (Settings.rewrite_prompt; docs/benchmarks.md#follow-up-questions): its file,
-# and whether the answer's system prompt comes first (then the answer after it finds that prefix in llama.cpp's
-# cache). "chat" puts the conversation in as chat messages, as the answer prompt does (measured: the model
-# answers instead); "tagged" is the prompt until issue 27.
-REWRITE_PROMPTS = {"plain": ("rewrite", None), "guided": ("rewrite_guided", None),
-                   "guided-system": ("rewrite_guided", "system"), "chat": ("rewrite_chat", "system"),
-                   "tagged": ("rewrite_tagged", None)}
+# which prompt rewrites a follow-up (Settings.rewrite_prompt), chosen by benchmarks/followups.py
+# (docs/benchmarks.md#follow-up-questions-issue-27): its file, and the system prompt in front or not. "guided"
+# puts the answers' system prompt first, so the rewrite and the answer after it both find it in llama.cpp's
+# cache; "tagged" is the prompt until issue 27, kept as the benchmark's baseline.
+REWRITE_PROMPTS = {"guided": ("rewrite", "system"), "tagged": ("rewrite_tagged", None)}
 _LABEL = re.compile(r"^\W*(?:(?:standalone|rewritten|new|next)\s+)?question\s*:\s*", re.IGNORECASE)
 log = logging.getLogger(__name__)
 
@@ -52,13 +50,12 @@ class Plan:
 class Planner:
     """Turns a question and its conversation into a :class:`Plan`."""
 
-    def __init__(self, rules: Rules, history_turns: int, prompt: str = "plain", answer_chars: int = 500):
+    def __init__(self, rules: Rules, history_turns: int, prompt: str = "guided"):
         if prompt not in REWRITE_PROMPTS:
             raise ValueError(f"unknown rewrite prompt {prompt!r}; choose one of {', '.join(REWRITE_PROMPTS)}")
         self.rules = rules
         self.history_turns = history_turns
         self.prompt = prompt
-        self.answer_chars = answer_chars  # the answer prompt's history cut, so the chat prompt shares its prefix
 
     def plan(self, question: str, turns: list[tuple[str, str]], model: ModelAccess | None) -> Iterator[StreamEvent]:
         """Rewrite a follow-up (with the model when there is one, after waiting its turn), then split; returns the Plan."""
@@ -96,19 +93,9 @@ class Planner:
 
     def messages(self, question: str, turns: list[tuple[str, str]]) -> list:
         """The rewrite prompt (``self.prompt``) for the conversation's last turns."""
-        from langchain_core.messages import AIMessage, HumanMessage
-
-        recent = turns[-self.history_turns :]
         name, system = REWRITE_PROMPTS[self.prompt]
-        if self.prompt == "chat":
-            history = []
-            for user, assistant in recent:
-                history += [HumanMessage(user[: self.answer_chars]),
-                            AIMessage(strip_markers(assistant)[: self.answer_chars])]
-            return chat_template("rewrite_chat", history=True).format_messages(history=history,
-                                                                                question=quote(question))
         lines = []
-        for user, assistant in recent:
+        for user, assistant in turns[-self.history_turns :]:
             lines.append(f"User: {user}")
             if assistant.strip() or self.prompt == "tagged":  # "tagged" exactly as it was, for comparisons
                 lines.append(f"Assistant: {strip_markers(assistant)[:REWRITE_ANSWER_CHARS]}")
