@@ -99,13 +99,11 @@ def p50(values: list[float]) -> float | None:
 
 def rewrite_pass(conversations: list[dict], bots: dict, llm, prompt: str) -> list[dict]:
     """The standalone question each conversation is searched with under ``prompt``, judged by its rule."""
-    from qa_bot.steps import Rules
     from qa_bot.steps.followups import needs_rewrite, rewrite_problem
-    from qa_bot.steps.planning import Planner
 
     rows = []
     for c in conversations:
-        planner = Planner(Rules([]), bots[c["corpus"]].settings.history_turns, prompt)
+        planner = planner_for(bots[c["corpus"]].settings, prompt)
         raw, problem, seconds = c["question"], None, 0.0
         if needs_rewrite(c["question"]):
             started = time.perf_counter()

@@ -2,8 +2,9 @@
 
 A small model asked to rewrite "Where does he work?" after "Who is Tommy Steiner?" sometimes
 returns the previous question ("Who is Tommy Steiner?") or answers instead of asking (issue 27).
-:func:`rewrite_problem` checks a rewrite in code: it must keep every content word and the
-question word of the new question, ask (not answer), not repeat an earlier question, and,
+:func:`rewrite_problem` checks a rewrite in code: it must keep every name and number of the
+new question, at least half of its other words and its question word, ask (not answer), not
+repeat an earlier question, and,
 where the question refers back ("he", "its", "and in 2018?"), name something from the
 conversation. A rejected rewrite is replaced by :func:`fallback_standalone`, which never
 turns into the previous question either.

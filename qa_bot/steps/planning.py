@@ -74,10 +74,6 @@ class Planner:
         parts = split_question(standalone) if self.rules.on("split") else [standalone]
         return Plan(question, standalone, tuple(parts), note)
 
-    def standalone(self, question: str, turns: list[tuple[str, str]], llm=None) -> str:
-        """A question that can be searched without the conversation: the model's rewrite, else the fallback."""
-        return self.rewrite(question, turns, llm)[0]
-
     def rewrite(self, question: str, turns: list[tuple[str, str]], llm=None) -> tuple[str, str]:
         """The standalone question and how it was made: the model's rewrite if it passes
         :func:`rewrite_problem`, else :func:`fallback_standalone` (the rejection logged)."""
