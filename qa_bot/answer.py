@@ -18,8 +18,9 @@ class Citation:
     start: int  # character offsets into the cleaned article text
     end: int
     snippet: str  # the chunk text
-    verified: bool  # some answer sentence citing it is supported by it
+    verified: bool  # some answer sentence citing it is supported by it (at least partly)
     support: float = 0.0  # best support score of a sentence citing it
+    level: str = ""  # "verified" or "partly supported": the best level of a sentence it supports ("" unchecked)
     highlight: str = ""  # the sentence of the snippet that best supports the answer
     url: str = ""
 
@@ -36,8 +37,11 @@ class AnswerSentence:
     text: str
     citations: list[int] = field(default_factory=list)
     supported_by: list[int] = field(default_factory=list)  # cited markers whose chunk supports it
-    supported: bool = False
+    supported: bool = False  # at least partly supported (shown as the bot's claim)
     support: float = 0.0
+    # "verified", "partly supported" (shown, with "check the passage") or "unsupported" (left out of the answer);
+    # "" for what is not a claim (a refusal, "The articles give more than one figure.")
+    level: str = ""
     repaired: bool = False  # a marker was added or replaced by the verifier
     model_citations: list[int] = field(default_factory=list)  # the model's own [n] markers (prompt numbering), before repair
     model_cited: list[dict] = field(default_factory=list)  # what those markers point at: source, chunk_id, start, end

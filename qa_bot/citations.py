@@ -17,6 +17,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from qa_bot.answer import AnswerSentence
+from qa_bot.checking.assertions import modality_dropped, polarity_differs
+from qa_bot.checking.quantities import unmatched_quantities
 from vectorstore.bm25 import tokenize
 from vectorstore.chunking import sentence_texts, split_sentences
 
@@ -49,6 +51,9 @@ _YES_NO_QUESTION = re.compile(
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 SHORT_ANSWER_WORDS = 4
 MAX_MARKERS = 3  # citations kept on one sentence
+
+VERIFIED, PARTLY, UNSUPPORTED = "verified", "partly supported", "unsupported"
+ASSERTION_CHECKS = ("quantities", "polarity", "modality")
 
 LEXICAL_WEIGHT = 0.5
 NOVEL_TERM_PENALTY = 0.12
@@ -198,7 +203,8 @@ class Verifier:
 
     def __init__(self, embed: Callable[[Sequence[str]], np.ndarray], threshold: float, checker=None,
                  rules: Sequence[str] = ("numbers",), clause_support: bool = True, premises_skipped: bool = True,
-                 checker_weight: float = 1.0):
+                 checker_weight: float = 1.0, checks: Sequence[str] = ASSERTION_CHECKS,
+                 verified_threshold: float | None = None):
         if not 0.0 <= checker_weight <= 1.0:
             raise ValueError(f"checker_weight must lie in [0, 1], not {checker_weight}")
         self.embed = embed
@@ -209,6 +215,10 @@ class Verifier:
         # the checker alone decides at its calibrated point; the overlap and combined scores at ``threshold``
         self.threshold = float(checker.threshold) if checker is not None and self.checker_weight == 1.0 else float(threshold)
         self.rules = frozenset(rules)
+        self.checks = frozenset(checks)
+        # "verified" at or above this score; between ``threshold`` and it, "partly supported"
+        self.verified_threshold = max(self.threshold, float(verified_threshold if verified_threshold is not None
+                                                            else self.threshold))
         self.name = "overlap" if checker is None else "model" if self.checker_weight == 1.0 else "combined"
 
     def support_matrix(self, claims: Sequence[Claim], passages: Sequence[Passage]) -> tuple[np.ndarray, list[list[str]]]:
@@ -240,9 +250,27 @@ class Verifier:
         scores = self._score(pairs).reshape(len(claims), len(passages))
         for i, claim in enumerate(claims):
             for j, passage in enumerate(passages):
-                if echoes_withheld(claim, passage):
+                if echoes_withheld(claim, passage) or self.contradicted(claim, passage.text, best[i][j]):
                     scores[i, j] = 0.0
         return scores, best, semantic
+
+    def contradicted(self, claim: Claim, passage_text: str, sentence: str) -> str:
+        """Why the passage cannot support the claim whatever the score ("" if it may): a quantity it does not
+        state as that quantity, a negation or a dropped "seeking"/"could"/"invited" against its deciding sentence."""
+        asserted = claim.asserted or claim.scored
+        if "quantities" in self.checks and _numbers(asserted) and unmatched_quantities(asserted, passage_text):
+            return "quantities"
+        if "polarity" in self.checks and polarity_differs(asserted, sentence):
+            return "polarity"
+        if "modality" in self.checks and modality_dropped(asserted, sentence):
+            return "modality"
+        return ""
+
+    def level(self, score: float) -> str:
+        """The support level a score earns: verified, partly supported or unsupported."""
+        if score >= self.verified_threshold:
+            return VERIFIED
+        return PARTLY if score >= self.threshold else UNSUPPORTED
 
     def _score(self, pairs: Sequence[tuple[Claim, str, float]]) -> np.ndarray:
         """Support of each (claim, passage text, embedding similarity)."""
@@ -525,6 +553,7 @@ def verify_and_repair(
                 supported_by=supported_by,
                 supported=bool(supported_by),
                 support=round(float(support), 4),
+                level=verifier.level(float(support)) if supported_by else UNSUPPORTED,
                 repaired=repaired or (bool(cited) and set(final) != set(cited)),
                 model_citations=cited,
             )
@@ -541,14 +570,30 @@ def _joint(verifier: Verifier, claim: Claim, passages: Sequence[Passage], semant
     return None if pair is None else (among[pair[0]], among[pair[1]], pair[2])
 
 
+PARTLY_FLAG = "[partly supported: check the passage]"
+
+
+def shown(sentence: AnswerSentence) -> bool:
+    """Whether a sentence is shown as the bot's claim: an unsupported one is left out (and said so)."""
+    return sentence.level != UNSUPPORTED and (sentence.supported or bool(sentence.level))
+
+
+def left_out_note(count: int) -> str:
+    return (f"({count} sentence{'s' if count != 1 else ''} left out: no article supports "
+            f"{'it' if count == 1 else 'them'}.)") if count else ""
+
+
 def render_answer(sentences: Sequence[AnswerSentence]) -> str:
-    """The answer text with markers after each sentence and unsupported claims flagged."""
+    """The answer text: markers after each sentence, a partly supported one flagged, unsupported ones left out."""
     parts = []
     for s in sentences:
+        if not shown(s):
+            continue
         body = s.text.rstrip()
         end = body[-1] if body and body[-1] in ".!?" else ""
         core = body[:-1] if end else body
         markers = "".join(f"[{n}]" for n in s.citations)
-        flag = " [unverified]" if not s.supported else ""
+        flag = f" {PARTLY_FLAG}" if s.level == PARTLY else ""
         parts.append(f"{core}{' ' + markers if markers else ''}{flag}{end or '.'}")
-    return " ".join(parts)
+    note = left_out_note(sum(1 for s in sentences if not shown(s)))
+    return " ".join(parts + ([note] if note else []))

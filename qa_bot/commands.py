@@ -190,7 +190,8 @@ def print_answer(answer) -> None:
     else:
         print("Sources:")
         for c in answer.citations:
-            status = "verified" if c.verified else "NOT verified"
+            status = (c.level or "verified") if c.verified else "NOT verified"
+            status = "partly supported: check the passage" if status == "partly supported" else status
             print(f"  [{c.n}] {c.title} — {c.publisher or '?'}, {c.published_at or 'undated'} — {c.source} chars {c.start}-{c.end} ({status})")
             quote = c.highlight or c.snippet[:200]
             print(f"      “{quote.strip()}”")

@@ -260,11 +260,11 @@ def answer_comparison(plan: ComparisonPlan, search: Search, make_passages: MakeP
         results.append(PartResult(part, passages[j], float(scores[0][j]), best[0][j],
                                   float(scores[0][j]) >= verifier.threshold))
     verdict = "Yes" if all(r.supported for r in results) else "No"
-    sentences, cited, support = _explain(verdict, results)
+    sentences, cited, support = _explain(verdict, results, verifier.level)
     return ComparisonResult(verdict, results, sentences, cited, support, retrieved)
 
 
-def _explain(verdict: str, results: Sequence[PartResult]
+def _explain(verdict: str, results: Sequence[PartResult], level=lambda score: ""
              ) -> tuple[list[AnswerSentence], list[tuple[Passage, ScoredChunk]], dict[int, tuple[float, str]]]:
     """One sentence per part, each citing the passage that decided it (unsupported parts first when No)."""
     order = sorted(results, key=lambda r: r.supported) if verdict == "No" else list(results)
@@ -290,5 +290,6 @@ def _explain(verdict: str, results: Sequence[PartResult]
         else:
             text = f"{name} does not support “{r.part.claim}”; its closest passage says “{quoted}”"
         sentences.append(AnswerSentence(text=text + ".", citations=[n] if n else [], supported_by=[n] if r.supported else [],
-                                        supported=True, support=round(r.score, 4)))
+                                        supported=True, support=round(r.score, 4),
+                                        level=level(r.score) if r.supported else ""))
     return sentences, cited, support

@@ -76,7 +76,7 @@ class Components:
         ``verifier_notice`` says why the fallback is in use, so the UI and CLI can tell the user.
         """
         from qa_bot.checking.model import CheckerUnavailable, SupportChecker
-        from qa_bot.citations import Verifier
+        from qa_bot.citations import ASSERTION_CHECKS, Verifier
         from qa_bot.steps import Rules
 
         s = self.settings
@@ -95,7 +95,9 @@ class Components:
                 log.warning(self.verifier_notice)
         return Verifier(self.embedder.embed, threshold, checker=checker, rules=s.checker_rules,
                         clause_support=rules.on("clause_support"),
-                        premises_skipped=rules.on("question_premises"), checker_weight=weight)
+                        premises_skipped=rules.on("question_premises"), checker_weight=weight,
+                        checks=[c for c in ASSERTION_CHECKS if rules.on(c)],
+                        verified_threshold=s.verified_threshold if checker is None or weight < 1.0 else None)
 
     def llm(self):
         """The chat model for the configured backend, or None when answering is extractive-only."""

@@ -22,6 +22,7 @@ from qa_bot.history import History, normalise_history
 from qa_bot.settings import Settings
 from qa_bot.steps import Rules, assembly
 from qa_bot.steps.answerers import Answerers
+from qa_bot.steps.asked_fact import AskedFact
 from qa_bot.steps.comparisons import Comparisons
 from qa_bot.steps.events import StreamEvent, status
 from qa_bot.steps.gates import Gates, Verdict
@@ -53,6 +54,7 @@ class QABot:
         self.comparisons = Comparisons(rules, lambda: c.retriever, lambda: c.verifier, lambda: c.verifier_notice)
         self.answerers = Answerers.build(settings, rules, c)
         self.verification = Verification(rules, lambda: c.verifier, lambda: c.verifier_notice)
+        self.asked_fact = AskedFact(rules)
 
     @property
     def verifier(self) -> Verifier:
@@ -114,6 +116,8 @@ class QABot:
             verdict = self.gates.after(standalone, checked.sentences)
         if verdict is not Verdict.ANSWER:
             return assembly.refusal(trail, draft, checked)
+        if reason := self.asked_fact.missing(standalone, checked.sentences, draft.passages):
+            return assembly.refusal(trail, draft, checked, reason=reason)
         return assembly.cited(trail, draft, checked)
 
 

@@ -134,7 +134,10 @@ class Settings(BaseSettings):
     # chosen by benchmarks/followups.py
     rewrite_prompt: Literal["guided", "tagged"] = "guided"
     min_relevance: float = 0.25  # best retrieved chunk must reach this to answer
-    support_threshold: float = 0.45  # the overlap verifier's decision point (fallback only)
+    support_threshold: float = 0.45  # the overlap verifier's decision point: below it, "unsupported"
+    # "verified" at or above this (between the two: "partly supported"); chosen for precision >= 0.9 on development
+    # data by benchmarks/trust.py calibrate (docs/benchmarks.md#trust)
+    verified_threshold: float = 0.91
     # overlap: word overlap + embedding similarity (default); model: the trained support checker, opt-in until it
     # stops costing correct answers (seed set 0.70 vs 0.90 with it, docs/benchmarks.md#citation-verification)
     # combined: w * the checker's probability + (1 - w) * the overlap score, decided at its own threshold

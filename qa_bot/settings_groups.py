@@ -38,7 +38,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "llm": ("llm_backend", "llm_model", "llm_model_path", "llm_context", "llm_max_tokens", "llm_temperature",
             "llm_replay_cache", "llm_concurrency", "llm_threads", "llm_batch", "llm_flash_attn",
             "openai_base_url", "openai_model", "openai_api_key", "openai_timeout_s", "openai_max_retries"),
-    "verifier": ("verifier", "support_threshold", "checker_path", "checker_threshold", "checker_weight", "checker_rules",
+    "verifier": ("verifier", "support_threshold", "verified_threshold", "checker_path", "checker_threshold", "checker_weight", "checker_rules",
                  "checker_precision"),
     "ui": ("ui_host", "ui_port", "ui_auth", "ui_max_upload_mb", "ui_concurrency"),
 }

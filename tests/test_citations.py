@@ -82,7 +82,8 @@ def test_missing_citation_is_added(verifier):
 def test_unsupported_sentence_is_flagged_and_loses_its_marker(verifier):
     sentences, support = verify_and_repair("The capital of Australia is Canberra [1].", PASSAGES, verifier)
     assert not sentences[0].supported and sentences[0].citations == [] and support == {}
-    assert "[unverified]" in render_answer(sentences)
+    assert sentences[0].level == "unsupported"
+    assert render_answer(sentences) == "(1 sentence left out: no article supports it.)"  # not shown as a claim
 
 
 def test_wrong_number_is_never_supported(verifier):

@@ -320,3 +320,17 @@ def test_split_halves_are_disjoint_and_cover_the_file_in_order() -> None:
     assert split_records(records, "dev") == [0, 1, 2, 3]
     assert split_records(records, "test") == [4, 5, 6]
     assert split_records(records, None) == records
+
+
+def test_level_metrics_score_each_shown_level_against_gold_articles() -> None:
+    citations = [{"n": 1, "source": "gold.txt"}, {"n": 2, "source": "other.txt"}]
+    sentences = [{"text": "A.", "citations": [1], "level": "verified"},
+                 {"text": "B.", "citations": [2], "level": "verified"},
+                 {"text": "C.", "citations": [2], "level": "partly supported"},
+                 {"text": "D.", "citations": [], "level": "unsupported"}]
+    out = M.level_metrics(sentences, citations, {"gold.txt"}, answerable=True)
+    assert out == {"verified_gold_precision": 0.5, "partly_gold_precision": 0.0}
+    assert M.level_metrics(sentences, citations, set(), answerable=False) == {
+        "verified_gold_precision": 0.0, "partly_gold_precision": 0.0}  # any claim answering the unanswerable is wrong
+    assert M.level_metrics(sentences[3:], citations, {"gold.txt"}, answerable=True) == {
+        "verified_gold_precision": None, "partly_gold_precision": None}

@@ -55,7 +55,7 @@ HONEST_QUESTIONS = [
     "Are you able to say why Turkey blocked everything concerning Israel at NATO?",
     "Who told Der Spiegel the security guarantee does not apply because Israel is only a partner?",
     "Which NATO body, the principal political decision-making system, received Herzog?",
-    "Who said Israel would always be a partner and never a full member of NATO?",
+    "Has Israel always been only a partner of NATO and never a full member?",  # (the articles never say who said "always")
     "What were the rules for NATO opening other foreign missions while Turkey blocked Israel?",
     "Did the Foreign Ministry override criticism of Israel's weak relations on the international stage?",
     "Which German politician did not ignore Stoltenberg's statement and asked about it on Twitter?",

@@ -39,7 +39,7 @@ def test_settings_name_every_rule_and_refuse_unknown_ones(make_settings):
     assert make_settings(disabled_rules='["split"]').disabled_rules == ["split"]
     assert set(RULES) == {"rewrite", "split", "relevance_gate", "date_gate", "figures", "choice_hint",
                           "joint_support", "citation_repair", "comparisons", "outlet_gate", "clause_support",
-                          "question_premises"}
+                          "question_premises", "quantities", "polarity", "modality", "asked_fact"}
     with pytest.raises(ValueError, match="disabled_rules"):
         make_settings(disabled_rules=["no_such_rule"])
 

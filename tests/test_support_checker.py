@@ -129,15 +129,15 @@ def test_combined_score_is_the_weighted_sum_of_checker_and_overlap(checker, embe
     """w * P(checker) + (1 - w) * overlap, pair by pair; w = 0 and w = 1 give back the two verifiers."""
     passage = "NATO formally invited Montenegro to join in December 2015. It became the 29th member in June 2017."
     claims = ["Montenegro was invited to join NATO in December 2015.", "Montenegro joined NATO in 2015."]
-    overlap = Verifier(embedder.embed, 0.45)
-    alone = Verifier(embedder.embed, 0.45, checker=checker, rules=())
-    half = Verifier(embedder.embed, 0.3, checker=checker, rules=(), checker_weight=0.5)
+    overlap = Verifier(embedder.embed, 0.45, checks=())  # the sum itself: no polarity or modality check on top
+    alone = Verifier(embedder.embed, 0.45, checker=checker, rules=(), checks=())
+    half = Verifier(embedder.embed, 0.3, checker=checker, rules=(), checker_weight=0.5, checks=())
     assert alone.name == "model" and half.name == "combined" and half.threshold == 0.3
     assert alone.threshold == checker.threshold  # the checker alone keeps its calibrated point
     for claim in claims:
         o, p = overlap.score_texts([passage], claim)[0], alone.score_texts([passage], claim)[0]
         assert half.score_texts([passage], claim)[0] == pytest.approx(0.5 * o + 0.5 * p, abs=1e-6)
-    zero = Verifier(embedder.embed, 0.3, checker=checker, rules=(), checker_weight=0.0)
+    zero = Verifier(embedder.embed, 0.3, checker=checker, rules=(), checker_weight=0.0, checks=())
     assert zero.score_texts([passage], claims[1])[0] == pytest.approx(overlap.score_texts([passage], claims[1])[0])
     with pytest.raises(ValueError, match="checker_weight"):
         Verifier(embedder.embed, 0.3, checker=checker, checker_weight=1.5)

@@ -349,3 +349,64 @@ def test_sources_are_on_screen_before_the_answer_is_written(browser, server, log
         assert log["errors"] == []
     finally:
         context.close()
+
+
+# --- the three support levels, from a scripted answer -----------------------------------------
+LEVELS_QUESTION = "What did Stoltenberg tell Der Spiegel about Israel?"
+LEVELS_ANSWER = ("NATO will not side with Israel if the Islamic Republic of Iran attacks the Jewish state, the head of the "
+                 "North Atlantic Treaty Organization told a German magazine on Saturday [1]. "  # verbatim: verified
+                 "He said NATO would be closely watching Iran and that its cooperation with Israel is growing [1]. "  # loose
+                 "Stoltenberg also announced that Israel will join NATO in 2025 [1].")  # no article says so
+
+
+@pytest.fixture(scope="module")
+def levels_server(tmp_path_factory):
+    """The app over the bundled articles with a chat model that always writes LEVELS_ANSWER (the real verifier checks it)."""
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+    from langchain_core.outputs import ChatGeneration, ChatResult
+
+    from qa_bot.components import Components
+    from qa_bot.pipeline import QABot
+    from qa_bot.runtime import configure_offline_runtime
+    from qa_bot.settings import Settings
+    from ui.app import build_app, launch_kwargs
+
+    class Scripted(GenericFakeChatModel):
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+            return ChatResult(generations=[ChatGeneration(message=AIMessage(content=LEVELS_ANSWER))])
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("levels-data"), mode="generative", ui_host="127.0.0.1",
+                        ui_port=_free_port(), ui_auth=None)
+    configure_offline_runtime(settings)
+    bot = QABot(settings, Components(settings, llm=Scripted(messages=iter(()))))
+    bot.components.ingestor.ingest([REPO / "data" / "articles"], metadata_path=REPO / "data" / "articles.meta.jsonl",
+                                   progress=False)
+    demo = build_app(settings, bot)
+    demo.launch(prevent_thread_lock=True, **launch_kwargs(settings))
+    yield {"url": f"http://127.0.0.1:{settings.ui_port}/"}
+    demo.close()
+
+
+def test_three_support_levels_are_shown_verified_partly_and_left_out(browser, levels_server, log):
+    """Issue 26: verified plain, partly supported flagged "check the passage", unsupported left out and said so."""
+    from playwright.sync_api import expect
+
+    context, page = _open(browser, levels_server["url"], 1280, 900, log)
+    try:
+        message = ask(page, LEVELS_QUESTION, GENERATIVE_TIMEOUT_MS)
+        expect(message).to_contain_text("NATO will not side with Israel")
+        partly = message.locator(".qa-partly")
+        expect(partly).to_have_count(1)
+        expect(partly).to_contain_text("closely watching Iran")
+        expect(partly).to_contain_text("[partly supported: check the passage]")
+        left_out = message.locator("details.qa-left-out")
+        expect(left_out).to_contain_text("1 sentence left out: no article supports it")
+        shown_text = message.inner_text().split("1 sentence left out")[0]
+        assert "join NATO in 2025" not in shown_text  # not shown as the bot's claim
+        badges = sources(page).locator("li.qa-source .qa-badge")
+        expect(badges.filter(has_text="verified ✓")).to_have_count(1)
+        expect(badges.filter(has_text="partly supported: check the passage")).to_have_count(1)
+        shot(page, "ui-chat-support-levels.png")
+    finally:
+        context.close()

@@ -133,15 +133,25 @@ def test_earlier_answers_keep_their_sources_collapsed():
     assert 'id="src-1-1"' in html and "Earlier: “First question?”" in html
 
 
-# --- unverified and refused -------------------------------------------------------------
-def test_unverified_sentence_is_marked():
-    a = answer(answer="Backed [1]. Not backed [unverified].",
-               sentences=[AnswerSentence(text="Backed.", citations=[1], supported=True),
-                          AnswerSentence(text="Not backed.", citations=[], supported=False)])
+# --- three levels, and refused -------------------------------------------------------------
+def test_three_levels_verified_plain_partly_flagged_unsupported_left_out():
+    a = answer(sentences=[AnswerSentence(text="Backed.", citations=[1], supported_by=[1], supported=True, level="verified"),
+                          AnswerSentence(text="Half backed.", citations=[1], supported_by=[1], supported=True,
+                                         level="partly supported"),
+                          AnswerSentence(text="Not backed.", citations=[], supported=False, level="unsupported")])
     html = render.render_answer(a, turn=1)
-    assert '<span class="qa-unverified"' in html and "[unverified]" in html
-    assert re.search(r'class="qa-unverified"[^>]*>Not backed', html)
-    assert "1 unverified sentence" in html
+    answer_part = html.split('<details class="qa-left-out">')[0]
+    assert "Backed" in answer_part and not re.search(r'class="qa-partly"[^>]*>Backed', html)
+    assert re.search(r'class="qa-partly"[^>]*>Half backed', html) and "[partly supported: check the passage]" in html
+    assert "Not backed" not in answer_part  # not shown as the bot's claim ...
+    assert "1 sentence left out: no article supports it" in html and "<s>Not backed.</s>" in html  # ... and said so
+    assert "1 partly supported sentence" in html
+
+
+def test_source_badge_shows_the_level_of_what_it_supports():
+    partly = render.render_citation(citation(level="partly supported"), turn=1)
+    assert "partly supported: check the passage" in partly and "verified ✓" not in partly
+    assert "verified ✓" in render.render_citation(citation(level="verified"), turn=1)
 
 
 @pytest.mark.parametrize("closest", [[], [citation(1, verified=False, highlight="")]])

@@ -21,6 +21,7 @@ from typing import Iterable, Sequence
 
 from qa_bot import templating
 from qa_bot.answer import Answer, AnswerSentence, Citation
+from qa_bot.citations import PARTLY, shown
 
 UPLOAD_KINDS = (".txt", ".md", ".html", ".htm", ".pdf", ".jsonl")
 SNIPPET_PREVIEW_CHARS = 600  # closest (non-supporting) sources show this much of their chunk
@@ -36,6 +37,9 @@ APP_CSS = """
 .qa-cite:hover { text-decoration: underline; }
 .qa-unverified { background: rgba(245, 158, 11, .18); border-bottom: 2px dotted #d97706; }
 .qa-flag { color: #b45309; font-size: .8em; font-weight: 600; }
+.qa-partly { background: rgba(245, 158, 11, .10); border-bottom: 1px dashed #d97706; }
+.qa-left-out { color: var(--body-text-color-subdued); font-size: .85em; margin-top: .35em; }
+.qa-left-out s { opacity: .8; }
 .qa-refusal { border-left: 4px solid #d97706; padding-left: .6em; }
 .qa-error { border-left: 4px solid #dc2626; padding-left: .6em; }
 .qa-note { color: var(--body-text-color-subdued); font-size: .85em; }
@@ -124,6 +128,7 @@ def _sentence(sentence: AnswerSentence, turn: int, titles: dict[int, str]) -> di
     body = sentence.text.rstrip()
     end = body[-1] if body and body[-1] in ".!?" else ""
     return {"core": body[:-1] if end else body, "end": end or ".", "supported": sentence.supported,
+            "partly": sentence.level == PARTLY,
             "links": [_cite_link(turn, n, titles.get(n, "")) for n in sentence.citations if n in titles]}
 
 
@@ -153,7 +158,8 @@ def render_answer(answer: Answer, turn: int, notes: Sequence[str] = ()) -> str:
     searched = answer.standalone_question if answer.standalone_question != answer.question else ""
     view = {"notes": notes, "searched": searched, "error": answer.error, "refused": answer.refused, "text": answer.answer,
             "closest": len(answer.closest_sources), "meta": _meta_line(answer),
-            "sentences": [_sentence(s, turn, titles) for s in answer.sentences],
+            "sentences": [_sentence(s, turn, titles) for s in answer.sentences if shown(s)],
+            "left_out": [s.text for s in answer.sentences if not shown(s)],
             "pieces": [] if answer.sentences else _answer_pieces(answer.answer, turn, titles)}
     return _chat("answer", view)
 
@@ -163,11 +169,11 @@ def _meta_line(answer: Answer) -> str:
     if answer.refused:
         bits.append("refused: no supporting source")
     elif not answer.error:
-        verified = sum(1 for c in answer.citations if c.verified)
+        verified = sum(1 for c in answer.citations if c.verified and c.level != PARTLY)
         bits.append(f"{verified}/{len(answer.citations)} source{'s' if len(answer.citations) != 1 else ''} verified")
-        unverified = sum(1 for s in answer.sentences if not s.supported)
-        if unverified:
-            bits.append(f"{unverified} unverified sentence{'s' if unverified != 1 else ''}")
+        partly = sum(1 for s in answer.sentences if s.level == PARTLY)
+        if partly:
+            bits.append(f"{partly} partly supported sentence{'s' if partly != 1 else ''}")
     return " · ".join(bits)
 
 
@@ -216,14 +222,14 @@ def _card(c: Citation, turn: int, closest: bool = False, verifier: str = "model"
         body = {"kind": "plain", "before": snippet}
         ident = f"{anchor_id(turn, c.n)}-{'reading' if reading else 'closest'}"
     else:
-        badge = "verified" if c.verified else "unverified"
+        badge = ("partly supported" if c.level == PARTLY else "verified") if c.verified else "unverified"
         body = _highlight(c.snippet, c.highlight)
         ident = anchor_id(turn, c.n)
     return {"ident": ident, "cls": "qa-source qa-closest" if closest else "qa-source qa-pending" if reading else "qa-source",
             "n": int(c.n), "title": c.title or c.source, "publisher": c.publisher or "unknown publisher",
             "published_at": c.published_at or "undated", "source": c.source, "start": int(c.start), "end": int(c.end),
             "url": _safe_url(c.url), "badge": badge,
-            "badge_tip": _badge_tip(c.support, verifier) if badge == "verified" else "", "snippet": body}
+            "badge_tip": _badge_tip(c.support, verifier) if badge in ("verified", "partly supported") else "", "snippet": body}
 
 
 def render_citation(c: Citation, turn: int, closest: bool = False, verifier: str = "model",

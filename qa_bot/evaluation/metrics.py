@@ -333,6 +333,32 @@ def _markers(values: Any) -> set[int]:
     return out
 
 
+LEVEL_METRICS = {"verified": "verified_gold_precision", "partly supported": "partly_gold_precision"}
+
+
+def level_metrics(sentences: Sequence[Mapping[str, Any]], citations: Sequence[Mapping[str, Any]], gold: Iterable[str],
+                  *, answerable: bool) -> dict[str, Any]:
+    """How often each support level shown to the user is right, by the gold data.
+
+    For each level (verified, partly supported): the share of the answer's sentences at that level
+    whose cited articles include a gold one. On an unanswerable question no sentence can be right
+    (whatever it cites, it answers what the articles do not say), so each counts as wrong. None
+    when the answer has no sentence at that level, or the question has no gold articles.
+    """
+    gold = {normalize_source_id(x) for x in gold if x}
+    source_of = {c.get("n"): normalize_source_id(str(c.get("source") or "")) for c in citations}
+    out: dict[str, Any] = {}
+    for level, name in LEVEL_METRICS.items():
+        rated = [x for x in sentences if x.get("level") == level and x.get("citations")]
+        if not rated or (answerable and not gold):
+            out[name] = None
+        elif not answerable:
+            out[name] = 0.0
+        else:
+            out[name] = sum(any(source_of.get(n) in gold for n in x["citations"]) for x in rated) / len(rated)
+    return out
+
+
 def checker_metrics(
     sentences: Sequence[Mapping[str, Any]],
     citations: Sequence[Mapping[str, Any]],
@@ -432,6 +458,7 @@ METRIC_GROUPS: list[tuple[str, list[str]]] = [
     ("Retrieval", ["hit", "recall", "all_gold", "evidence_recall", "mrr"]),
     ("Citations vs gold articles", ["citation_source_precision", "citation_source_recall"]),
     ("Cited spans vs gold evidence", ["citation_span_precision", "citation_span_recall"]),
+    ("Support levels vs gold articles (share right, per level shown)", ["verified_gold_precision", "partly_gold_precision"]),
     ("The model's own markers (before repair)", ["model_marker_source_precision", "model_marker_source_recall"]),
     ("Runtime checker's verdicts (not a correctness measure)",
      ["checker_kept_share", "checker_supported_sentences", "checker_verified_citations"]),

@@ -120,12 +120,14 @@ def _round(v: Any, nd: int = 4) -> Any:
 
 
 def _citation_row(c: Mapping[str, Any]) -> dict:
-    keys = ("n", "source", "title", "published_at", "chunk_id", "start", "end", "snippet", "verified", "highlight")
+    keys = ("n", "source", "title", "published_at", "chunk_id", "start", "end", "snippet", "verified", "level",
+            "highlight")
     return {k: c.get(k) for k in keys}
 
 
 def _sentence_row(s: Mapping[str, Any]) -> dict:
-    return {k: s.get(k) for k in ("text", "citations", "supported_by", "supported", "repaired", "model_cited")}
+    return {k: s.get(k) for k in ("text", "citations", "supported_by", "supported", "support", "level", "repaired",
+                                  "model_cited")}
 
 
 def evaluate_one(bot: Bot, record: EvalRecord, config: EvalConfig) -> dict:

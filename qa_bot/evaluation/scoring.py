@@ -89,4 +89,5 @@ def gold_citation_metrics(
     out.update(M.span_metrics(citations, evidence))
     model_gold = gold if mode in ("generative", "baseline") else set()
     out.update(M.source_metrics(M.model_marker_sources(sentences), model_gold, prefix="model_marker_source"))
+    out.update(M.level_metrics(sentences, citations, gold, answerable=record.answerable))
     return out

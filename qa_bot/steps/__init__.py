@@ -24,6 +24,10 @@ Rule = Literal[
     "outlet_gate",      # gates: refuse a question attributing its facts only to outlets the library lacks
     "clause_support",   # verification: a sentence joining several articles' facts is supported clause by clause
     "question_premises",  # verification: ... where a clause only restating the question is not a claim to check
+    "quantities",       # verification: a claim's quantities must be the passage's (value, scale, money/percent/time)
+    "polarity",         # verification: a claim negating what its deciding sentence affirms (or the reverse) is unsupported
+    "modality",         # verification: "is seeking"/"could"/"invited to" in the passage stated as done is unsupported
+    "asked_fact",       # gates: refuse unless a verified sentence states what the question asks for, for its subject
 ]
 RULES: tuple[str, ...] = get_args(Rule)
 

@@ -8,7 +8,7 @@ from typing import Sequence
 
 from prompts import load_prompt
 from qa_bot.answer import Answer, AnswerSentence, Citation, cited_chunk
-from qa_bot.citations import render_answer
+from qa_bot.citations import VERIFIED, render_answer
 from qa_bot.steps.answerers import Draft
 from qa_bot.steps.retrieval import Sourced
 from qa_bot.steps.verification import Checked
@@ -120,8 +120,14 @@ def number_citations(sentences: list[AnswerSentence], passages: Sequence[Sourced
         s.citations = [order[n] for n in s.citations]
         s.supported_by = [order[n] for n in s.supported_by if n in order]
         s.model_cited = [cited_chunk(by_n[n].chunk) for n in s.model_citations if n in by_n]
+    levels: dict[int, str] = {}
+    for s in sentences:  # a passage's level: the best of the sentences it supports
+        for n in s.supported_by:
+            if s.level and levels.get(n) != VERIFIED:
+                levels[n] = s.level
     citations = []
     for old, new in order.items():
         score, best = support.get(old, (0.0, ""))
-        citations.append(citation(new, by_n[old], verified=old in support, support=score, highlight=best))
+        citations.append(replace(citation(new, by_n[old], verified=old in support, support=score, highlight=best),
+                                 level=levels.get(new, VERIFIED if old in support else "")))
     return sentences, citations

@@ -63,6 +63,7 @@ def check_figures(question: str, draft: Draft, verifier: Verifier
         return [], {}
     support = {numbers[f.scored.chunk.chunk_id]: (s, f.sentence) for f, s in kept}
     sentences = [AnswerSentence(text=f"{text}.", citations=[n] if n else [], supported_by=[n] if n else [],
-                                supported=True, support=round(support[n][0], 4) if n else 1.0)
+                                supported=True, support=round(support[n][0], 4) if n else 1.0,
+                                level=verifier.level(support[n][0]) if n else "")
                  for text, n in figure_sentences(question, [f for f, _ in kept], numbers)]
     return sentences, support
