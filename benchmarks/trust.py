@@ -2,6 +2,7 @@
 
     python benchmarks/trust.py nearmiss --multihop ../shared/eval/multihop-rag \
         [--questions data/eval/near_misses.jsonl] [--work DIR] [--out benchmarks/results/trust_nearmiss.json]
+    python benchmarks/trust.py replay benchmarks/results/trust_nearmiss_baseline.json [--out ...]
     python benchmarks/trust.py calibrate [--labelled data/eval/answer_sentences.jsonl] \
         [--out benchmarks/results/trust_calibration.json]
 
@@ -12,6 +13,12 @@ MultiHop-RAG ones). A near miss is right only when refused; a twin when answered
 keywords are in the answer (``is_correct``, as ``qa-bot eval`` does). Also counted: near misses
 answered with a sentence marked verified (the failure the badge must never show). Every answer
 sentence is written out with the passage text it cites (or the model cited), for labelling.
+
+``replay``: the ablation of the new rules without the model: a ``nearmiss`` run's saved answers (made
+with the rules off) re-decided with the checks (quantities, polarity, modality against each cited
+passage's deciding sentence) and the asked-for-fact gate at each focus share, so each rule's effect
+and the share can be chosen on the development set in seconds. It approximates the pipeline (a
+sentence dropped by a check is not re-cited to another passage); the full runs are the result.
 
 ``calibrate``: the verifier's score and level for every labelled (source, claim) pair of
 ``../shared/eval/verifier`` and of the labelled answer sentences, split into a development half
@@ -117,6 +124,78 @@ def run_nearmiss(args: argparse.Namespace) -> int:
     if args.out:
         args.out.write_text(json.dumps({"processor": cpu(), "questions": args.questions.name, "rows": rows},
                                        indent=1) + "\n")
+    return 0
+
+
+SHARES = (0.3, 0.4, 0.5, 0.6, 0.7)
+
+
+def replay(rows: list[dict], questions: dict[str, dict], checks: tuple[str, ...], share: float | None) -> dict:
+    """Near misses refused and twins correct had the saved answers been decided with the checks and the gate."""
+    import numpy as np
+
+    from qa_bot.answer import AnswerSentence
+    from qa_bot.checking.assertions import _tokens
+    from qa_bot.citations import UNSUPPORTED, VERIFIED, Claim, Passage, Verifier
+    from qa_bot.evaluation.metrics import accept_match
+    from qa_bot.steps import Rules
+    from qa_bot.steps.asked_fact import AskedFact
+
+    verifier = Verifier(lambda texts: np.zeros((len(texts), 1)), 0.45, checks=checks)
+    gate = AskedFact(Rules(), share) if share is not None else None
+
+    class Chunk:
+        publisher, published_at, source_id = "", "", ""
+
+    class Scored:
+        chunk = Chunk()
+
+    refused_misses = right_twins = 0
+    for r in rows:
+        q = questions[r["id"]]
+        refused, text = r["refused"], ""
+        if not refused:
+            sentences, passages = [], {}
+            for s in r["sentences"]:
+                numbers = []
+                for c in s["cited"]:
+                    passages.setdefault(c["chunk_id"], Passage(n=len(passages) + 1, text=c["text"]))
+                    numbers.append(passages[c["chunk_id"]].n)
+                supported = s["supported"]
+                if supported and s["cited"]:
+                    p = passages[s["cited"][0]["chunk_id"]]
+                    words = set(_tokens(s["text"]))
+                    best = s["cited"][0]["highlight"] or max(p.sentences, key=lambda x: len(words & set(_tokens(x))))
+                    supported = not verifier.contradicted(Claim(s["text"], s["text"]), p.text, best)
+                sentences.append(AnswerSentence(text=s["text"], supported_by=numbers if supported else [],
+                                                supported=supported, level=VERIFIED if supported else UNSUPPORTED))
+            shown = [s for s in sentences if s.supported]
+            refused = not shown or bool(gate and gate.missing(r["question"], sentences,
+                                                               [(p, Scored()) for p in passages.values()]))
+            text = " ".join(s.text for s in shown)
+        if q["answerable"]:
+            right_twins += (not refused) and bool(accept_match(text, q.get("accept") or []))
+        else:
+            refused_misses += refused
+    misses = sum(1 for r in rows if not questions[r["id"]]["answerable"])
+    return {"checks": list(checks), "share": share, "near_misses_refused": refused_misses, "near_misses": misses,
+            "twins_correct": right_twins, "twins": len(rows) - misses}
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    run = json.loads(args.run.read_text(encoding="utf-8"))
+    questions = {q["id"]: q for q in map(json.loads, args.questions.read_text(encoding="utf-8").splitlines()) if q}
+    every = ("quantities", "polarity", "modality")
+    results = [replay(run["rows"], questions, checks, share)
+               for share in (None, *SHARES) for checks in ((), every)]
+    results += [replay(run["rows"], questions, (check,), share) for share in (None, 0.6) for check in every]
+    lines = ["| checks | asked-for-fact gate, focus share | near misses refused | twins correct |", "|---|---|---|---|"]
+    for r in results:
+        lines.append(f"| {', '.join(r['checks']) or 'none'} | {r['share'] if r['share'] is not None else 'off'} | "
+                     f"{r['near_misses_refused']}/{r['near_misses']} | {r['twins_correct']}/{r['twins']} |")
+    print(f"\n### Replay of {args.run.name} ({len(run['rows'])} answers)\n\n" + "\n".join(lines))
+    if args.out:
+        args.out.write_text(json.dumps({"run": args.run.name, "results": results}, indent=1) + "\n")
     return 0
 
 
@@ -264,6 +343,10 @@ def main() -> int:
     near.add_argument("--limit", type=int, default=0)
     near.add_argument("--work", type=Path, help="keep the stores here (default: temp)")
     near.add_argument("--out", type=Path)
+    rep = sub.add_parser("replay", help="re-decide a nearmiss run's saved answers with each rule (the ablation)")
+    rep.add_argument("run", type=Path, help="a nearmiss --out file made with the rules off")
+    rep.add_argument("--questions", type=Path, default=REPO / "data" / "eval" / "near_misses.jsonl")
+    rep.add_argument("--out", type=Path)
     cal = sub.add_parser("calibrate", help="precision of 'verified' on labelled pairs; the threshold chosen on dev")
     cal.add_argument("--verifier", type=Path, default=REPO.parent / "shared" / "eval" / "verifier")
     cal.add_argument("--labelled", type=Path, nargs="*", default=sorted((REPO / "data" / "eval").glob("answer_sentences*.jsonl")))
@@ -273,6 +356,8 @@ def main() -> int:
         return run_nearmiss(args)
     if args.command == "calibrate":
         return run_calibrate(args)
+    if args.command == "replay":
+        return run_replay(args)
     return 2
 
 
