@@ -7,7 +7,7 @@ for a value (an amount, count, percentage, duration, date, name or place: ``qa_b
 some shown sentence must contain a value of that kind the question does not already hold, and
 a passage supporting that sentence must state the same value (a quantity compared as a
 quantity) in a sentence about the question's subject: that sentence must
-hold at least ``FOCUS_SHARE`` of the question's focus words (read with the sentence before it when
+hold at least ``FOCUS_SHARE`` of the question's focus words, or ``MAX_FOCUS_WORDS`` of them (read with the sentence before it when
 it refers back: "He earns ..."), and must not state the value as
 a plan, expectation or possibility unless the question asks about one. When no sentence does,
 the answer is the refusal, saying what the closest passage states instead.
@@ -28,6 +28,9 @@ from qa_bot.steps import Rules
 from qa_bot.steps.retrieval import Sourced
 
 FOCUS_SHARE = 0.6  # chosen on the near-miss development set (docs/benchmarks.md#trust)
+# a sentence names its subject in a few words: a long question (a multi-article one describes its subject with
+# 20-40 content words) needs this many of them in the value's sentence, not the share
+MAX_FOCUS_WORDS = 4
 # a sentence that refers back ("He earns ...", "The company paid ...", one naming no one) is read with the one before
 _REFERS_BACK = re.compile(r"\b(he|she|it|they|him|his|her|its|their|them|the (company|club|team|firm|group|deal|"
                           r"agency|court|judge|board|government|country|league|player|star|singer|study))\b", re.IGNORECASE)
@@ -85,9 +88,11 @@ def _refers_back(sentence: str) -> bool:
 
 
 def focus_share(asked: Asked, text: str) -> float:
+    """The share of the question's focus words the text holds (all of them, once it holds MAX_FOCUS_WORDS)."""
     if not asked.focus:
         return 1.0
-    return len(asked.focus & set(_tokens(text))) / len(asked.focus)
+    held = len(asked.focus & set(_tokens(text)))
+    return 1.0 if held >= MAX_FOCUS_WORDS else held / len(asked.focus)
 
 
 def stated_for_subject(value: Value, asked: Asked, passage: Passage, share: float = FOCUS_SHARE) -> bool:
