@@ -54,7 +54,8 @@ def test_cli_ask_streams_a_cited_answer(seeded, model_server):
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "Stoltenberg" in out.stdout and "[1]" in out.stdout
-    assert "Sources:" in out.stdout and "000_864da4a0ec9d2cba.txt" in out.stdout and "(verified)" in out.stdout
+    assert "Sources:" in out.stdout and "000_864da4a0ec9d2cba.txt" in out.stdout and "NOT verified" not in out.stdout
+    assert "(verified)" in out.stdout or "(partly supported: check the passage)" in out.stdout  # the level's own test: test_ui_render
     assert "Stoltenberg" in out.stderr  # the tokens were streamed to the terminal as they came
     assert "unavailable" not in out.stderr  # generated through the server, not the extractive fallback
     assert "(generative" in out.stdout
