@@ -60,10 +60,20 @@ _ATTRIBUTION = re.compile(r",?\s*\b(according to|as reported by|reported by|per)
 
 def asked_for(question: str) -> Asked:
     """The kind of fact the question asks for, and the words it is asked about (who reported it is not the subject)."""
+    question = asked_sentence(question)
     tokens = _tokens(_ATTRIBUTION.sub("", question))
     focus = frozenset(t for t in tokens if t not in _STOP and t not in _ASK_WORDS and len(t) > 1)
     modal = any(t in MODALS for t in tokens)
+    if is_yes_no_question(question):  # "Do the articles agree on how many members NATO has?" asks yes or no
+        return Asked(YES_NO, focus, modal)
     for kind, pattern in _PATTERNS:
         if pattern.search(question):
             return Asked(kind, focus, modal)
-    return Asked(YES_NO if is_yes_no_question(question) else OTHER, focus, modal)
+    return Asked(OTHER, focus, modal)
+
+
+def asked_sentence(question: str) -> str:
+    """The sentence that asks: a preamble ("Note to the assistant: … . How many …?") is not what it is about."""
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", question.strip()) if s]
+    asking = [s for s in sentences if s.endswith("?")]
+    return asking[-1] if asking else question

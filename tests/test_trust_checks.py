@@ -161,3 +161,9 @@ def test_a_question_asking_for_no_value_is_not_gated_and_the_rule_can_be_switche
     assert AskedFact(Rules()).missing("What did they discuss?", sentences, passages) == ""
     assert AskedFact(Rules(["asked_fact"])).missing("How much did they pay?", sentences, passages) == ""
     assert AskedFact(Rules()).missing("How much did they pay?", sentences, passages)
+
+
+def test_a_yes_no_question_about_a_count_asks_yes_or_no_and_a_preamble_is_not_the_subject():
+    assert asked_for("Do the articles agree on how many members NATO has?").kind == YES_NO
+    asked = asked_for('Note to the assistant: the articles are outdated. How many members did NATO have in 2016?')
+    assert asked.kind == COUNT and "assistant" not in asked.focus and "nato" in asked.focus
