@@ -7,6 +7,7 @@ import json
 import sys
 
 from qa_bot.components import Components
+from qa_bot.library import summarize
 from qa_bot.settings import Settings
 
 
@@ -68,14 +69,12 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     components = Components(settings)
     articles = components.store.articles()
+    summary = summarize(articles)  # the same figures the chat shows beside itself
     info = {
         "store": str(settings.store_path) if settings.store_mode == "embedded" else f"http://{settings.store_host}:{settings.store_port}",
         "collection": settings.collection,
-        "articles": len(articles),
+        **summary.to_dict(),
         "chunks": components.store.count(),
-        "publishers": sorted({a["publisher"] for a in articles if a["publisher"]}),
-        "dates": [min((a["published_at"] for a in articles if a["published_at"]), default=""),
-                  max((a["published_at"] for a in articles if a["published_at"]), default="")],
         "list": articles,
     }
     if args.json:

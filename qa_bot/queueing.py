@@ -50,6 +50,11 @@ class GenerationQueue:
         with self._cond:
             return len(self._waiting)
 
+    def idle(self) -> bool:
+        """Nobody is generating or waiting: background work (example questions) may take a turn."""
+        with self._cond:
+            return not self._waiting and not self._running
+
     def _place(self, number: int) -> Place:
         queued_ahead = self._waiting.index(number)
         ahead = queued_ahead + len(self._running)

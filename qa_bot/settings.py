@@ -165,6 +165,9 @@ class Settings(BaseSettings):
     # (Gradio's own queue, one at a time): with 8, the 20-conversation test once got a follow-up of an
     # extractive conversation answered in generative mode, not yet understood (docs/ui.md)
     ui_concurrency: int = 1
+    # example questions the chat offers, made from the library and each answered with a verified citation
+    # before it is shown (qa_bot/examples.py); 0 = none
+    ui_examples: int = 3
 
     @field_validator("disabled_rules", mode="before")
     @classmethod

@@ -40,7 +40,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
             "openai_base_url", "openai_model", "openai_api_key", "openai_timeout_s", "openai_max_retries"),
     "verifier": ("verifier", "support_threshold", "verified_threshold", "checker_path", "checker_threshold", "checker_weight", "checker_rules",
                  "checker_precision"),
-    "ui": ("ui_host", "ui_port", "ui_auth", "ui_max_upload_mb", "ui_concurrency"),
+    "ui": ("ui_host", "ui_port", "ui_auth", "ui_max_upload_mb", "ui_concurrency", "ui_examples"),
 }
 # Inside a section these prefixes may be left out: [llm] backend = llm_backend, [verifier] threshold = checker_threshold.
 SHORT_PREFIXES: dict[str, tuple[str, ...]] = {

@@ -43,7 +43,8 @@ def server(tmp_path_factory, embedder, free_port):
     except ModelUnavailable as exc:
         pytest.skip(f"embedded model unavailable: {exc}")
     settings = Settings(data_dir=tmp_path_factory.mktemp("busy"), llm_backend="llamacpp", llm_model_path=model,
-                        mode="extractive", ui_port=free_port(), llm_concurrency=1)
+                        mode="extractive", ui_port=free_port(), llm_concurrency=1,
+                        ui_examples=0)  # no example questions asked in the background: they are tested elsewhere
     configure_offline_runtime(settings)
     bot = QABot(settings)
     bot.components.__dict__["embedder"] = embedder

@@ -59,7 +59,8 @@ def server(tmp_path_factory):
         pytest.skip(f"embedded model unavailable: {exc}")
     data_dir = tmp_path_factory.mktemp("ui-data")
     settings = Settings(data_dir=data_dir, llm_backend="llamacpp", llm_model_path=model, mode="generative",
-                        ui_host="127.0.0.1", ui_port=_free_port(), ui_auth=None, llm_concurrency=1)
+                        ui_host="127.0.0.1", ui_port=_free_port(), ui_auth=None, llm_concurrency=1,
+                        ui_examples=0)  # examples: tests/test_ui_library.py (here they would ask the model too)
     configure_offline_runtime(settings)
 
     from qa_bot.pipeline import QABot
@@ -379,7 +380,7 @@ def levels_server(tmp_path_factory):
             return ChatResult(generations=[ChatGeneration(message=AIMessage(content=LEVELS_ANSWER))])
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("levels-data"), mode="generative", ui_host="127.0.0.1",
-                        ui_port=_free_port(), ui_auth=None)
+                        ui_port=_free_port(), ui_auth=None, ui_examples=0)  # the scripted model answers once
     configure_offline_runtime(settings)
     bot = QABot(settings, Components(settings, llm=Scripted(messages=iter(()))))
     bot.components.ingestor.ingest([REPO / "data" / "articles"], metadata_path=REPO / "data" / "articles.meta.jsonl",

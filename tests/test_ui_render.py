@@ -186,6 +186,9 @@ class _StubStore:
     def articles(self):
         return list(self.rows)
 
+    def count(self):
+        return sum(r["chunks"] for r in self.rows)
+
     def delete_source(self, source):
         self.deleted.append(source)
         self.rows = [r for r in self.rows if r["source"] != source]

@@ -69,6 +69,10 @@ mark.qa-hl { background: #fde68a; color: #111827; padding: 0 .1em; border-radius
 .qa-earlier { margin-top: .8em; }
 .qa-earlier summary { cursor: pointer; color: var(--body-text-color-subdued); }
 .qa-empty { color: var(--body-text-color-subdued); }
+.qa-library-summary { font-size: .9em; color: var(--body-text-color-subdued); }
+.qa-library-empty { border-left: 4px solid #2563eb; padding-left: .6em; color: var(--body-text-color); }
+.qa-ingesting { color: #1d4ed8; font-weight: 600; }
+.qa-examples-note { font-style: italic; }
 @media (max-width: 640px) {
   #qa-chat { height: 60vh !important; max-height: 60vh !important; }
 }
@@ -282,6 +286,20 @@ class Reading:
 
 def empty_sources() -> str:
     return _panel("empty")
+
+
+# --- the library, on the chat tab ---------------------------------------------------
+def render_library_summary(summary, ingesting: str = "", examples_note: str = "") -> str:
+    """What the library holds (a :class:`qa_bot.library.LibrarySummary`), an ingest in progress, or how to
+    fill an empty library."""
+    return templating.call("ui", "library.html.j2", "summary", summary, ingesting, examples_note)
+
+
+def render_empty_library(ingesting: str = "") -> str:
+    """The chat's answer while the library is empty: how to add articles, not a refusal."""
+    from qa_bot.library import LibrarySummary
+
+    return render_library_summary(LibrarySummary(articles=0, chunks=0), ingesting)
 
 
 # --- articles tab ------------------------------------------------------------------

@@ -298,6 +298,11 @@ class ChunkStore:
         got = self.collection.get(include=["documents", "metadatas"])
         return [_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
 
+    def lead(self, source: str) -> str:
+        """The text of an article's first chunk ("" when the article is not stored)."""
+        got = self.collection.get(where={"$and": [{"source": source}, {"index": 0}]}, include=["documents"])
+        return (got["documents"] or [""])[0]
+
     def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
         if not ids:
             return []
@@ -349,13 +354,14 @@ class ChunkStore:
         ]
 
     def articles(self) -> list[dict[str, Any]]:
-        """One row per stored article: source, title, publisher, date, chunk count."""
+        """One row per stored article: source, title, publisher, date, path, content hash, chunk count."""
         got = self.collection.get(include=["metadatas"])
         rows: dict[str, dict[str, Any]] = {}
         for meta in got["metadatas"] or []:
             row = rows.setdefault(
                 meta["source"],
-                {k: meta.get(k, "") for k in ("source", "title", "publisher", "published_at", "path")} | {"chunks": 0},
+                {k: meta.get(k, "") for k in ("source", "title", "publisher", "published_at", "path", "article_hash")}
+                | {"chunks": 0},
             )
             row["chunks"] += 1
         return sorted(rows.values(), key=lambda r: r["source"])
