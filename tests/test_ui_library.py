@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.test_ui_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port
+from tests.test_ui_browser import ARTIFACTS, _free_port, browser  # noqa: F401 (browser: the shared fixture)
 
 pytestmark = pytest.mark.slow
 
@@ -58,18 +57,6 @@ def _app(tmp_path_factory, name: str, folder: Path | None, meta: Path | None):
 def _close(server) -> None:
     server["demo"].qa_app.examples.refresh([])  # stop any preparing still going on
     server["demo"].close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (make browser)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -143,16 +130,22 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
+def _examples_shown(page, server, screenshot: str) -> list[str]:
+    """The library line checked against ``qa-bot stats``; the examples once prepared (at least one)."""
+    assert_summary_matches_stats(page, server["settings"])
+    examples = wait_for_examples(page)
+    shot(page, screenshot)
+    assert examples, page.locator("#qa-library-summary").inner_text()
+    return examples
+
+
 def test_bundled_library_summary_and_examples(browser, tmp_path_factory, shown):
     from qa_bot.examples import BUNDLED_EXAMPLES
 
     server = _app(tmp_path_factory, "lib-bundled", REPO / "data" / "articles", REPO / "data" / "articles.meta.jsonl")
     context, page, errors = _page(browser, server["url"])
     try:
-        assert_summary_matches_stats(page, server["settings"])
-        examples = wait_for_examples(page)
-        shot(page, "ui-library-bundled.png")
-        assert examples, page.locator("#qa-library-summary").inner_text()
+        examples = _examples_shown(page, server, "ui-library-bundled.png")
         assert set(examples) & set(BUNDLED_EXAMPLES), examples  # the demo's own examples, where they pass
         ask_each_example(page, examples)
         shown["bundled"] = examples
@@ -168,10 +161,7 @@ def test_second_library_has_its_own_summary_examples_and_follows_an_upload(brows
     server = _app(tmp_path_factory, "lib-second", SECOND, SECOND_META)
     context, page, errors = _page(browser, server["url"])
     try:
-        assert_summary_matches_stats(page, server["settings"])
-        examples = wait_for_examples(page)
-        shot(page, "ui-library-second.png")
-        assert examples, page.locator("#qa-library-summary").inner_text()
+        examples = _examples_shown(page, server, "ui-library-second.png")
         assert not set(examples) & set(shown.get("bundled", [])), (examples, shown)
         ask_each_example(page, examples)
         # a question about years the library lacks is told its range

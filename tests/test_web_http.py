@@ -92,8 +92,8 @@ def test_api_needs_auth(anon, user, method, path):
 
 def test_page_needs_auth(anon, user):
     page = anon.get("/").text
-    assert "ask the news articles" not in page  # the login form, not the app
-    assert "ask the news articles" in user.get("/config").text
+    assert "ask your news articles" not in page  # the login form, not the app
+    assert "ask your news articles" in user.get("/config").text
 
 
 def test_ask_endpoint_answers_a_logged_in_client(server):
