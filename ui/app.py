@@ -410,6 +410,8 @@ def build_app(settings: Settings, bot: "QABot | None" = None) -> "gr.Blocks":
                     sources = gr.HTML(render.empty_sources(), label="Sources", elem_id="qa-sources", js_on_load=None,
                                       padding=True)
             with gr.Row(elem_id="qa-examples"):
+                examples_label = gr.Markdown("Example questions, each answered from this library with a verified "
+                                             "citation:", visible=False, elem_id="qa-examples-label")
                 example_buttons = [gr.Button("", visible=False, size="sm", elem_id=f"qa-example-{i}",
                                              elem_classes=["qa-example"]) for i in range(max(settings.ui_examples, 0))]
             library_timer = gr.Timer(LIBRARY_POLL_S, active=True)
@@ -462,9 +464,9 @@ def build_app(settings: Settings, bot: "QABot | None" = None) -> "gr.Blocks":
             html, questions, again = app.library_view()
             buttons = [gr.update(value=questions[i], visible=True) if i < len(questions) else
                        gr.update(value="", visible=False) for i in range(len(example_buttons))]
-            return (html, *buttons, gr.Timer(active=again))
+            return (html, gr.update(visible=bool(questions)), *buttons, gr.Timer(active=again))
 
-        chat_library_targets = [library_summary, *example_buttons, library_timer]
+        chat_library_targets = [library_summary, examples_label, *example_buttons, library_timer]
         library_timer.tick(chat_library_outputs, None, chat_library_targets, concurrency_id="library",
                            concurrency_limit=4, api_visibility="private", show_progress="hidden")
         for button in example_buttons:  # clicking an example asks it
