@@ -16,7 +16,7 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import zip_longest
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -88,6 +88,9 @@ class ExamplesState:
     preparing: bool = False
     fingerprint: str = ""
 
+    def copy(self) -> "ExamplesState":
+        return replace(self, questions=list(self.questions))
+
 
 class ExampleQuestions:
     """The library's example questions, prepared in the background and cached in the data directory."""
@@ -102,11 +105,10 @@ class ExampleQuestions:
         self._lock = threading.Lock()
         self._state = ExamplesState()
         self._wanted = ""  # the fingerprint being prepared: a newer one stops the older work
-        self._worker: threading.Thread | None = None
 
     def state(self) -> ExamplesState:
         with self._lock:
-            return ExamplesState(list(self._state.questions), self._state.preparing, self._state.fingerprint)
+            return self._state.copy()
 
     def refresh(self, rows: Sequence[dict[str, Any]], wait: bool = False) -> ExamplesState:
         """Show the cached examples for this library, or start preparing them (``wait``: prepare here)."""
@@ -117,18 +119,17 @@ class ExampleQuestions:
         key = self._key(rows)
         with self._lock:
             if key in (self._state.fingerprint, self._wanted):
-                return ExamplesState(list(self._state.questions), self._state.preparing, self._state.fingerprint)
+                return self._state.copy()
             cached = self._read_cache(key)
             if cached is not None:
                 self._state, self._wanted = ExamplesState(cached, False, key), ""
-                return ExamplesState(list(cached), False, key)
+                return self._state.copy()
             self._wanted = key
             self._state = ExamplesState([], True, "")
         if wait:
             self._prepare(list(rows), key)
         else:
-            self._worker = threading.Thread(target=self._prepare, args=(list(rows), key), name="examples", daemon=True)
-            self._worker.start()
+            threading.Thread(target=self._prepare, args=(list(rows), key), name="examples", daemon=True).start()
         return self.state()
 
     # --- preparing ------------------------------------------------------------------

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-_YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
+YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")  # a year a question asks about (the date gate reads it too)
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def outside_range_note(question: str, summary: LibrarySummary, date_from: str | 
     if not (summary.first_date and summary.last_date):
         return None
     first, last = int(summary.first_date[:4]), int(summary.last_date[:4])
-    years = {int(y) for y in _YEAR.findall(question)}
+    years = {int(y) for y in YEAR.findall(question)}
     asked = [(y, y) for y in years]
     if date_from or date_to:
         asked.append((int((date_from or "1900")[:4]), int((date_to or "2999")[:4])))

@@ -268,8 +268,7 @@ class QAApp:
         return html, state.questions, bool(state.preparing or self.ingesting)
 
     def publishers(self, articles: list[dict] | None = None) -> list[str]:
-        articles = self.library() if articles is None else articles
-        return sorted({a["publisher"] for a in articles if a.get("publisher")})
+        return self.summary(articles).publishers
 
     def check_upload(self, path: Path) -> str | None:
         """Why an uploaded file is refused (None when it can be ingested)."""
@@ -370,8 +369,8 @@ def build_app(settings: Settings, bot: "QABot | None" = None) -> "gr.Blocks":
         conv = gr.State(None)
         gr.Markdown(HEADER, elem_id="qa-header")
         with gr.Tab("Chat", id="chat"):
-            library_summary = gr.HTML(render.render_library_summary(app.summary()), elem_id="qa-library-summary",
-                                      padding=False)
+            # filled by the page's load event (read once at start-up it would be stale for later visitors)
+            library_summary = gr.HTML("", elem_id="qa-library-summary", padding=False)
             with gr.Accordion("Settings", open=False, elem_id="qa-settings"):
                 with gr.Row():
                     mode = gr.Radio(

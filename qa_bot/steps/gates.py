@@ -16,12 +16,12 @@ from typing import Callable, Sequence
 from qa_bot.answer import AnswerSentence
 from qa_bot.citations import answers_the_question, is_yes_no_question
 from qa_bot.figures import answer_names_the_count
+from qa_bot.library import YEAR
 from qa_bot.named_sources import explain as explain_missing_outlets
 from qa_bot.named_sources import missing_outlets
 from qa_bot.steps import Rules
 from qa_bot.steps.retrieval import Evidence
 
-_YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 
 
 class Verdict(Enum):
@@ -67,7 +67,7 @@ class Gates:
 
     def after_newest_article(self, question: str) -> bool:
         """The question is only about years after the newest article, so the articles cannot know."""
-        years = {int(y) for y in _YEAR.findall(question)}
+        years = {int(y) for y in YEAR.findall(question)}
         latest = self.latest_date() if years else ""
         return bool(years) and bool(latest) and min(years) > int(latest[:4])
 
