@@ -30,6 +30,7 @@ class LlamaCppChat(BaseChatModel):
     n_threads: int = 2
     n_batch: int = 512
     flash_attn: bool = False
+    lookup_tokens: int = 0  # prompt-lookup decoding: tokens drafted from the prompt per step (0 = off)
     max_tokens: int = 256
     temperature: float = 0.0
     _llama: Any = PrivateAttr(default=None)
@@ -58,6 +59,8 @@ class LlamaCppChat(BaseChatModel):
                 flash_attn=self.flash_attn,
                 verbose=False,
             )
+            if self.lookup_tokens:
+                _draft_from_prompt(llama, self.lookup_tokens)
             self._llama = self._count_prompts(llama)
 
     def _count_prompts(self, llama: Any) -> Any:
@@ -119,6 +122,25 @@ class LlamaCppChat(BaseChatModel):
         yield ChatGenerationChunk(message=AIMessageChunk(content="", usage_metadata=usage))
 
 
+def _draft_from_prompt(llama: Any, tokens: int) -> None:
+    """Prompt-lookup decoding: after the last token, guess the next ``tokens`` from where that pair of tokens
+    last occurred in the prompt, and check the guesses in one batch (greedy: the text stays the model's own).
+
+    llama-cpp-python turns on logits for every position once a draft model is set, the prompt's
+    too (the output layer run for each of ~600 prompt tokens and their logits copied); only the
+    short batches that check guesses need them, so only those get them here.
+    """
+    from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+
+    llama.draft_model = LlamaPromptLookupDecoding(max_ngram_size=2, num_pred_tokens=tokens)
+    set_batch = llama._batch.set_batch
+
+    def set_batch_with_guesses(batch, n_past, logits_all):
+        return set_batch(batch=batch, n_past=n_past, logits_all=logits_all or len(batch) <= tokens + 1)
+
+    llama._batch.set_batch = set_batch_with_guesses
+
+
 def _common_prefix(a: list[int], b: list[int]) -> int:
     """How many leading tokens two token lists share."""
     return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
@@ -136,6 +158,7 @@ def make_chat_model(settings: Settings) -> BaseChatModel | None:
                 n_threads=settings.llm_threads or settings.threads,
                 n_batch=settings.llm_batch,
                 flash_attn=settings.llm_flash_attn,
+                lookup_tokens=settings.llm_lookup_tokens,
                 max_tokens=settings.llm_max_tokens,
                 temperature=settings.llm_temperature,
             )

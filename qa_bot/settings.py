@@ -154,6 +154,13 @@ class Settings(BaseSettings):
     # QA_BOT_DISABLED_RULES=figures,date_gate (or a JSON list); in TOML a list.
     disabled_rules: Annotated[list[Rule], NoDecode] = Field(default_factory=list)
     passage_words: int = 70  # words of each source shown to the model (its sentences closest to the question)
+    # passages the model is shown (the first of the context_chunks; None: all); the verifier checks against all
+    prompt_sources: int | None = Field(default=None, ge=1)
+    # the answer prompt: answer (the question twice, before and after the sources) or answer_compact (sources, then
+    # the question once); chosen by benchmarks/ttft.py and the answer benchmarks (docs/benchmarks.md#prompt-size)
+    answer_prompt: Literal["answer", "answer_compact"] = "answer"
+    # prompt-lookup decoding: draft this many tokens copied from the prompt and check them in one batch; 0 = off
+    llm_lookup_tokens: int = Field(default=0, ge=0, le=32)
 
     # --- UI ----------------------------------------------------------------
     ui_host: str = "127.0.0.1"

@@ -24,7 +24,7 @@ from prompts import chat_template, f_string, load_prompt, prompt_template
 from qa_bot.citations import Passage, strip_markers
 from qa_bot.injection import quote
 from qa_bot.steps import Rules
-from qa_bot.steps.answerers.llm import HISTORY_CHARS, LLMAnswerer
+from qa_bot.steps.answerers.llm import HISTORY_CHARS, LLMAnswerer, source_values
 from qa_bot.steps.planning import Planner
 from vectorstore.documents import Chunk, ScoredChunk
 
@@ -43,7 +43,8 @@ def legacy_answer_messages(answerer: LLMAnswerer, question, turns, passages) -> 
     The values of each source come from ``source_values``: the old code computed them inline, the
     same way (``test_messages_match_the_dump_taken_before_templates`` pins those bytes too).
     """
-    blocks = [legacy_render("source", **answerer.source_values(question, sourced)) for sourced in passages]
+    excerpts = answerer.excerpts(question, passages)
+    blocks = [legacy_render("source", **source_values(sourced, excerpt)) for sourced, excerpt in zip(passages, excerpts)]
     messages = [SystemMessage(load_prompt("system"))]
     for user, assistant in turns[-answerer.history_turns :]:
         messages += [HumanMessage(user[:HISTORY_CHARS]), AIMessage(strip_markers(assistant)[:HISTORY_CHARS])]
@@ -56,6 +57,11 @@ def legacy_rewrite_messages(history_turns: int, question: str, turns) -> list:
     """The old ``Planner._rewrite`` prompt."""
     history = "\n".join(f"User: {u}\nAssistant: {strip_markers(a)[:300]}" for u, a in turns[-history_turns:])
     return [HumanMessage(legacy_render("rewrite_tagged", history=quote(history), question=quote(question)))]
+
+
+def answering_settings(history_turns: int) -> SimpleNamespace:
+    """The answerer's settings as they were when the bytes below were dumped."""
+    return SimpleNamespace(history_turns=history_turns, passage_words=70, prompt_sources=None, answer_prompt="answer")
 
 
 class _Ranker:
@@ -97,7 +103,7 @@ TURNS = [
 
 @pytest.fixture
 def answerer():
-    return LLMAnswerer(SimpleNamespace(history_turns=3, passage_words=70), Rules(), _Ranker())
+    return LLMAnswerer(answering_settings(history_turns=3), Rules(), _Ranker())
 
 
 def test_prompts_are_langchain_templates():
@@ -121,7 +127,7 @@ def test_answer_messages_are_unchanged(answerer, question, turns, passages):
 
 
 def test_choice_hint_off_is_unchanged():
-    answerer = LLMAnswerer(SimpleNamespace(history_turns=1, passage_words=70), Rules(["choice_hint"]), _Ranker())
+    answerer = LLMAnswerer(answering_settings(history_turns=1), Rules(["choice_hint"]), _Ranker())
     for question in QUESTIONS:
         new = answerer.messages(question, TURNS[2], PASSAGES[1])
         old = legacy_answer_messages(answerer, question, TURNS[2], PASSAGES[1])
@@ -149,7 +155,7 @@ def test_refusal_text_still_loads():
 def cases():
     """Every message list of the inputs above, in a fixed order: answers (choice hint on, then off) and rewrites."""
     for rules in (Rules(), Rules(["choice_hint"])):
-        answerer = LLMAnswerer(SimpleNamespace(history_turns=3, passage_words=70), rules, _Ranker())
+        answerer = LLMAnswerer(answering_settings(history_turns=3), rules, _Ranker())
         for question in QUESTIONS:
             for turns in TURNS:
                 for passages in PASSAGES:

@@ -31,12 +31,18 @@ class LLMAnswerer:
     def __init__(self, settings, rules: Rules, ranker: SentenceRanker):
         self.history_turns = settings.history_turns
         self.passage_words = settings.passage_words
+        self.prompt = settings.answer_prompt
+        self.prompt_sources = settings.prompt_sources
         self.rules = rules
         self.ranker = ranker
 
     def draft(self, model: ModelAccess, question: str, turns: list[tuple[str, str]], passages: Sequence[Sourced],
               started: float) -> Iterator[StreamEvent]:
-        """Stream the model's answer after waiting for its turn; returns the Draft with its timings and prompt size."""
+        """Stream the model's answer after waiting for its turn; returns the Draft with its timings and prompt size.
+
+        The model sees the first ``prompt_sources`` passages; the draft keeps them all, so the
+        verifier and the source panel see what retrieval found either way.
+        """
         measured: dict = {"ttft_s": None, "prompt_tokens": None, "prompt_tokens_evaluated": None}
         queued = time.perf_counter()
         parts: list[str] = []
@@ -44,7 +50,7 @@ class LLMAnswerer:
             yield from wait_turn(ticket)
             queue_s = time.perf_counter() - queued
             yield status("Writing the answer...")
-            for chunk in model.llm.stream(self.messages(question, turns, passages)):
+            for chunk in model.llm.stream(self.messages(question, turns, passages[: self.prompt_sources])):
                 usage = getattr(chunk, "usage_metadata", None)
                 if usage:  # the whole prompt, and the part the model's cache did not already hold
                     measured["prompt_tokens"] = usage.get("input_tokens")
@@ -59,13 +65,13 @@ class LLMAnswerer:
         return Draft(text="".join(parts), mode="generative", passages=list(passages), queue_s=queue_s, **measured)
 
     def messages(self, question: str, turns: list[tuple[str, str]], passages: Sequence[Sourced]) -> list:
-        """System prompt, the conversation's last turns, then the question and its sources (prompts/answer.txt)."""
+        """System prompt, the conversation's last turns, then the question and its sources (prompts/answer*.txt)."""
         from langchain_core.messages import AIMessage, HumanMessage
 
         history = []
         for user, assistant in turns[-self.history_turns :]:
             history += [HumanMessage(user[:HISTORY_CHARS]), AIMessage(strip_markers(assistant)[:HISTORY_CHARS])]
-        return chat_template("answer", history=True).format_messages(
+        return chat_template(self.prompt, history=True).format_messages(
             history=history, sources=self.source_block(question, passages), question=quote(question),
             hint=self.hint(question))
 
@@ -80,17 +86,14 @@ class LLMAnswerer:
     def source_block(self, question: str, passages: Sequence[Sourced]) -> str:
         """Numbered sources for the prompt (prompts/source.txt), one block per passage."""
         template = prompt_template("source")
-        return "\n\n".join(template.format(**self.source_values(question, sourced)) for sourced in passages)
+        excerpts = self.excerpts(question, passages)
+        return "\n\n".join(template.format(**source_values(sourced, excerpt))
+                            for sourced, excerpt in zip(passages, excerpts))
 
-    def source_values(self, question: str, sourced: Sourced) -> dict[str, object]:
-        """One source's placeholders: its number, header and the chunk's sentences most related to the question."""
-        passage, scored = sourced
-        c = scored.chunk
-        shown = [s for s in passage.sentences if s] or ["(no usable text)"]
-        excerpt = self.best_sentences(question, shown, self.passage_words)
-        date = f", {c.published_at[:10]}" if c.published_at else ", undated"
-        return dict(n=passage.n, title=quote(c.title or c.source_id), publisher=quote(c.publisher or c.source_id),
-                    date=quote(date), text=quote(excerpt))
+    def excerpts(self, question: str, passages: Sequence[Sourced]) -> list[str]:
+        """Each passage's sentences shown to the model: the ``passage_words`` closest to the question."""
+        shown = [[s for s in passage.sentences if s] or ["(no usable text)"] for passage, _ in passages]
+        return [self.best_sentences(question, sentences, self.passage_words) for sentences in shown]
 
     def best_sentences(self, question: str, sentences: Sequence[str], budget_words: int) -> str:
         """The sentences of a chunk that best match the question, in their original order."""
@@ -101,6 +104,9 @@ class LLMAnswerer:
         used = 0
         for i in np.argsort(-scores):
             words = len(sentences[i].split())
+            if not used and words > 2 * budget_words:  # one sentence twice the budget: its best part only
+                chosen[int(i)] = best_window(question, sentences[i], budget_words)
+                break
             if used and used + words > budget_words:
                 if budget_words - used >= MIN_WINDOW_WORDS:  # a long sentence: show its part that matches best
                     chosen[int(i)] = best_window(question, sentences[i], budget_words - used)
@@ -111,6 +117,15 @@ class LLMAnswerer:
             if used >= budget_words:
                 break
         return " ... ".join(chosen[i] for i in sorted(chosen))
+
+
+def source_values(sourced: Sourced, excerpt: str) -> dict[str, object]:
+    """One source's placeholders: its number, header and the excerpt shown."""
+    passage, scored = sourced
+    c = scored.chunk
+    date = f", {c.published_at[:10]}" if c.published_at else ", undated"
+    return dict(n=passage.n, title=quote(c.title or c.source_id), publisher=quote(c.publisher or c.source_id),
+                date=quote(date), text=quote(excerpt))
 
 
 def best_window(question: str, sentence: str, size: int) -> str:

@@ -1,0 +1,146 @@
+"""Prompt size against what the prompt still holds, for answer-prompt variants, without running the model.
+
+    python benchmarks/prompt_size.py QUESTIONS.jsonl --data-dir DIR [--split dev]
+        [--variants "today:passage_words=70;short:passage_words=35,answer_prompt=answer_compact"]
+        [--out benchmarks/results/prompt_size.json]
+
+For each question (already ingested into DIR's store) the pipeline's own planning (no model:
+a follow-up is searched as asked) and retrieval give the passages; each variant's settings
+build the answer prompt the model would get. Reported per variant:
+
+- tokens the model must evaluate (the conversation and the question's message; the fixed
+  system prompt stays in llama.cpp's cache), p50 and mean, by the GGUF's own tokenizer;
+- how much of the answer the prompt's sources still hold: for a question with ``accept``
+  term lists (the seed suite), whether one list's terms all appear; for one with gold evidence
+  facts (MultiHop-RAG), the share of the facts' content words that appear; for an answer that
+  is a name (MultiHop inference questions), whether it appears.
+
+A variant that keeps these while cutting tokens is worth running through the model
+(``qa-bot eval``); one that loses them is not. A proxy, chosen so that it can come out worse:
+cutting an excerpt lowers it exactly when the cut removes answer-bearing words.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks.speed import processor_name  # noqa: E402
+from benchmarks.ttft import parse_configs  # noqa: E402
+from qa_bot.runtime import configure_offline_runtime  # noqa: E402
+from qa_bot.settings import Settings  # noqa: E402
+from vectorstore.bm25 import tokenize  # noqa: E402
+
+DEFAULT_VARIANTS = "today:"
+YES_NO = {"yes", "no", "insufficient information."}
+
+
+def read_questions(path: Path, split: str | None) -> list[dict]:
+    from qa_bot.evaluation.cli import split_records  # the eval's own split
+
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return split_records([json.loads(line) for line in lines if line.strip()], split)
+
+
+def evidence_items(question: dict) -> list[dict]:
+    """Gold evidence: the seed suite's list, or MultiHop-RAG's (``evidence_list``, or ``evidence`` as a Python repr)."""
+    items = question.get("evidence_list") or question.get("evidence") or []
+    if isinstance(items, str):
+        import ast
+
+        items = ast.literal_eval(items)
+    return [e for e in items if isinstance(e, dict)]
+
+
+def holds(question: dict, text: str) -> dict[str, float]:
+    """What of the gold answer the prompt's sources hold (keys present only where the set has that gold)."""
+    lowered = text.lower()
+    words = set(tokenize(text))
+    found: dict[str, float] = {}
+    if question.get("accept"):
+        found["accept"] = float(any(all(term.lower() in lowered for term in terms) for terms in question["accept"]))
+    facts = [e.get("fact") or e.get("text") for e in evidence_items(question)]
+    facts = [f for f in facts if f]
+    if facts:
+        wanted = [set(tokenize(f)) for f in facts]
+        found["evidence_words"] = statistics.mean(len(w & words) / len(w) for w in wanted if w) if any(wanted) else 0.0
+    answer = str(question.get("answer") or "")
+    if answer and answer.lower() not in YES_NO:
+        found["answer"] = float(answer.lower() in lowered)
+    return found
+
+
+def measure(bot, tokenizer, question: dict) -> dict:
+    from qa_bot.history import normalise_history
+    from qa_bot.steps.model import drain
+
+    turns = normalise_history(question.get("history") or [])
+    asked = question.get("question") or question.get("query")
+    plan = drain(bot.planner.plan(asked, turns, model=None))
+    tokens, sources = 0, []
+    for part in plan.parts:
+        passages = bot.retrieval.search(part).passages
+        messages = bot.answerers.llm.messages(part, turns, passages)
+        tokens += sum(len(tokenizer(m.content)) + 5 for m in messages[1:])  # + the template's tags per message
+        sources.append(bot.answerers.llm.source_block(part, passages))
+    return {"id": question.get("id"), "tokens": tokens, **holds(question, "\n".join(sources))}
+
+
+def summarize(name: str, overrides: dict, rows: list[dict]) -> dict:
+    out = {"variant": name, "overrides": overrides, "questions": len(rows),
+           "tokens_p50": statistics.median(r["tokens"] for r in rows),
+           "tokens_mean": round(statistics.mean(r["tokens"] for r in rows), 1)}
+    for key in ("accept", "evidence_words", "answer"):
+        values = [r[key] for r in rows if key in r]
+        if values:
+            out[f"{key}_held"] = round(statistics.mean(values), 3)
+            out[f"{key}_n"] = len(values)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("questions", type=Path)
+    parser.add_argument("--data-dir", type=Path, required=True, help="a data dir with the questions' articles ingested")
+    parser.add_argument("--split", choices=["dev", "test"])
+    parser.add_argument("--variants", default=DEFAULT_VARIANTS)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+
+    from llama_cpp import Llama
+
+    from qa_bot.components import Components
+    from qa_bot.pipeline import QABot
+
+    base = Settings(data_dir=args.data_dir, llm_backend="none")
+    configure_offline_runtime(base)
+    questions = read_questions(args.questions, args.split)
+    vocab = Llama(model_path=str(Settings(data_dir=args.data_dir).model_file), vocab_only=True, verbose=False)
+    tokenizer = lambda text: vocab.tokenize(text.encode(), add_bos=False, special=True)  # noqa: E731
+    components = Components(base)
+    results = []
+    for name, overrides in parse_configs(args.variants):
+        settings = Settings(data_dir=args.data_dir, llm_backend="none", **overrides)
+        bot = QABot(settings, components)
+        rows = [measure(bot, tokenizer, q) for q in questions]
+        results.append({**summarize(name, overrides, rows), "rows": rows})
+        print(json.dumps({k: v for k, v in results[-1].items() if k != "rows"}), flush=True)
+    summary = {"processor": processor_name(), "questions": str(args.questions), "split": args.split, "variants": results}
+    cols = ["tokens_p50", "tokens_mean", "accept_held", "evidence_words_held", "answer_held"]
+    print("\n| variant | " + " | ".join(cols) + " |\n" + "|---" * (len(cols) + 1) + "|")
+    for r in results:
+        print(f"| {r['variant']} | " + " | ".join(str(r.get(c, "–")) for c in cols) + " |")
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(summary, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
