@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.speed import processor_name  # noqa: E402
-from benchmarks.ttft import parse_configs  # noqa: E402
+from benchmarks.ttft import markdown_table, parse_configs, write_json  # noqa: E402
 from qa_bot.runtime import configure_offline_runtime  # noqa: E402
 from qa_bot.settings import Settings  # noqa: E402
 from vectorstore.bm25 import tokenize  # noqa: E402
@@ -85,7 +85,7 @@ def measure(bot, tokenizer, question: dict) -> dict:
     plan = drain(bot.planner.plan(asked, turns, model=None))
     tokens, sources = 0, []
     for part in plan.parts:
-        passages = bot.retrieval.search(part).passages
+        passages = bot.answerers.llm.shown(bot.retrieval.search(part).passages)
         messages = bot.answerers.llm.messages(part, turns, passages)
         tokens += sum(len(tokenizer(m.content)) + 5 for m in messages[1:])  # + the template's tags per message
         sources.append(bot.answerers.llm.source_block(part, passages))
@@ -132,13 +132,9 @@ def main() -> int:
         results.append({**summarize(name, overrides, rows), "rows": rows})
         print(json.dumps({k: v for k, v in results[-1].items() if k != "rows"}), flush=True)
     summary = {"processor": processor_name(), "questions": str(args.questions), "split": args.split, "variants": results}
-    cols = ["tokens_p50", "tokens_mean", "accept_held", "evidence_words_held", "answer_held"]
-    print("\n| variant | " + " | ".join(cols) + " |\n" + "|---" * (len(cols) + 1) + "|")
-    for r in results:
-        print(f"| {r['variant']} | " + " | ".join(str(r.get(c, "–")) for c in cols) + " |")
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(summary, indent=2) + "\n")
+    cols = [(c, c) for c in ("tokens_p50", "tokens_mean", "accept_held", "evidence_words_held", "answer_held")]
+    print("\n" + markdown_table("variant", results, cols))
+    write_json(args.out, summary)
     return 0
 
 

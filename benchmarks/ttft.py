@@ -73,6 +73,20 @@ def model_rates(chat) -> dict[str, float]:
     return {"prompt_tokens_per_s": round(best, 1), "generation_tokens_per_s": round(gen_rate, 2)}
 
 
+def markdown_table(first: str, rows: list[dict], cols: list[tuple[str, str]]) -> str:
+    """Rows as a markdown table: the ``first`` key, then ``cols`` (key, label); a missing value is a dash."""
+    lines = ["| " + " | ".join([first] + [label for _, label in cols]) + " |", "|---" * (len(cols) + 1) + "|"]
+    for r in rows:
+        lines.append(f"| {r[first]} | " + " | ".join("–" if r.get(k) is None else str(r[k]) for k, _ in cols) + " |")
+    return "\n".join(lines)
+
+
+def write_json(path: Path | None, summary: dict) -> None:
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(summary, indent=2) + "\n")
+
+
 def pct(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -109,6 +123,8 @@ def run_config(name: str, overrides: dict[str, str], data_dir: Path, questions: 
         "prompt_tokens_p50": pct([r["prompt_tokens"] for r in written], 0.5),
         "evaluated_tokens_p50": pct([r["prompt_tokens_evaluated"] for r in written
                                      if r["prompt_tokens_evaluated"] is not None], 0.5),
+        "reused_share_p50": pct([1 - r["prompt_tokens_evaluated"] / r["prompt_tokens"] for r in written
+                                 if r["prompt_tokens_evaluated"] is not None], 0.5),
         "total_p50_s": pct([r["latency_s"] for r in rows], 0.5),
         "total_p95_s": pct([r["latency_s"] for r in rows], 0.95),
         "rows": rows,
@@ -146,15 +162,14 @@ def main() -> int:
     cols = [("prompt_tokens_per_s", "prompt tok/s"), ("generation_tokens_per_s", "gen tok/s"),
             ("prompt_tokens_p50", "prompt tokens p50"), ("evaluated_tokens_p50", "evaluated p50"),
             ("sources_p50_s", "sources p50 s"), ("floor_p50_s", "floor p50 s"), ("ttft_p50_s", "TTFT p50 s"),
-            ("ttft_over_floor_p50", "TTFT/floor p50"), ("total_p50_s", "total p50 s"), ("total_p95_s", "total p95 s")]
+            ("ttft_over_floor_p50", "TTFT/floor p50"), ("total_p50_s", "total p50 s"), ("total_p95_s", "total p95 s"),
+            ("reused_share_p50", "reused share p50"), ("ttft_ratio", "TTFT p50 ÷ first"), ("total_ratio", "total p50 ÷ first")]
+    for r in results:  # against the first configuration, measured in this run
+        r["ttft_ratio"] = round(r["ttft_p50_s"] / results[0]["ttft_p50_s"], 3) if r["ttft_p50_s"] else None
+        r["total_ratio"] = round(r["total_p50_s"] / results[0]["total_p50_s"], 3) if r["total_p50_s"] else None
     print(f"\n{summary['processor']}, {summary['threads']} cores, load {summary['load_average_1min']}")
-    print("| config | " + " | ".join(label for _, label in cols) + " |")
-    print("|---" * (len(cols) + 1) + "|")
-    for r in results:
-        print(f"| {r['config']} | " + " | ".join("–" if r[k] is None else str(r[k]) for k, _ in cols) + " |")
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(summary, indent=2) + "\n")
+    print(markdown_table("config", results, cols))
+    write_json(args.out, summary)
     return 0
 
 

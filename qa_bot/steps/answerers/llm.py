@@ -50,7 +50,7 @@ class LLMAnswerer:
             yield from wait_turn(ticket)
             queue_s = time.perf_counter() - queued
             yield status("Writing the answer...")
-            for chunk in model.llm.stream(self.messages(question, turns, passages[: self.prompt_sources])):
+            for chunk in model.llm.stream(self.messages(question, turns, self.shown(passages))):
                 usage = getattr(chunk, "usage_metadata", None)
                 if usage:  # the whole prompt, and the part the model's cache did not already hold
                     measured["prompt_tokens"] = usage.get("input_tokens")
@@ -63,6 +63,10 @@ class LLMAnswerer:
                 parts.append(str(chunk.content))
                 yield StreamEvent("token", str(chunk.content))
         return Draft(text="".join(parts), mode="generative", passages=list(passages), queue_s=queue_s, **measured)
+
+    def shown(self, passages: Sequence[Sourced]) -> Sequence[Sourced]:
+        """The passages the model is shown: the first ``prompt_sources`` (all when None)."""
+        return passages[: self.prompt_sources]
 
     def messages(self, question: str, turns: list[tuple[str, str]], passages: Sequence[Sourced]) -> list:
         """System prompt, the conversation's last turns, then the question and its sources (prompts/answer*.txt)."""
