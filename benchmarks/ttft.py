@@ -15,8 +15,12 @@ Ingests the bundled articles into a temp data dir. For each configuration (setti
 3. per answer written by the model, its floor = prompt tokens / measured prompt rate, and
    TTFT / floor.
 
-Prints a markdown table (processor and load average named) and writes JSON. Goal (issue 11):
-TTFT p50 <= 1.3x its floor, and <= 5 s at p50 with the 1.5B model on the faster processor.
+4. the share of each prompt llama.cpp's cache already held, and TTFT and total p50 as ratios of
+   the first configuration, measured in the same run.
+
+Prints a markdown table (processor and load average named) and writes JSON. Goals: issue 11,
+TTFT p50 <= 1.3x its floor; issue 29, TTFT p50 <= 0.5x and total p50 <= 0.6x today's configuration
+(put it first), at answers no worse (docs/benchmarks.md#prompt-size-against-answer-quality-issue-29-2026-12-08).
 """
 
 from __future__ import annotations

@@ -42,10 +42,10 @@ def answerer(**settings) -> LLMAnswerer:
 PASSAGES = [_sourced(n, [f"Herzog met Stoltenberg in Brussels, outlet {n} reported.", "It rained."]) for n in (1, 2, 3)]
 
 
-def test_the_compact_prompt_sends_the_question_once_after_the_sources():
+def test_the_compact_prompt_sends_the_question_once_before_the_sources():
     user = answerer(answer_prompt="answer_compact").messages(QUESTION, [], PASSAGES)[-1].content
     assert user.count(QUESTION) == 1
-    assert user.index("Source [3]") < user.index(QUESTION)
+    assert user.index(QUESTION) < user.index("Source [1]") < user.index("Source [3]") < user.index("Using only")
     today = answerer().messages(QUESTION, [], PASSAGES)[-1].content
     assert today.count(QUESTION) == 2 and len(user) < len(today)
 
