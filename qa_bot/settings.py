@@ -156,10 +156,11 @@ class Settings(BaseSettings):
     passage_words: int = 70  # words of each source shown to the model (its sentences closest to the question)
     # passages the model is shown (the first of the context_chunks; None: all); the verifier checks against all
     prompt_sources: int | None = Field(default=None, ge=1)
-    # the answer prompt: answer (the question twice, before and after the sources) or answer_compact (sources, then
-    # the question once); chosen by benchmarks/ttft.py and the answer benchmarks (docs/benchmarks.md#prompt-size)
+    # the answer prompt: answer (the question twice, before and after the sources) or answer_compact (the question
+    # once, before them); both cuts cost answers, measured in docs/benchmarks.md (issue 29), so both are opt-in
     answer_prompt: Literal["answer", "answer_compact"] = "answer"
     # prompt-lookup decoding: draft this many tokens copied from the prompt and check them in one batch; 0 = off
+    # (measured slower on 2 cores, and batched checking changed one answer's wording: docs/benchmarks.md, issue 29)
     llm_lookup_tokens: int = Field(default=0, ge=0, le=32)
 
     # --- UI ----------------------------------------------------------------
