@@ -38,58 +38,45 @@ from qa_bot.settings import Settings  # noqa: E402
 from vectorstore.bm25 import tokenize  # noqa: E402
 
 DEFAULT_VARIANTS = "today:"
-YES_NO = {"yes", "no", "insufficient information."}
 
 
-def read_questions(path: Path, split: str | None) -> list[dict]:
-    from qa_bot.evaluation.cli import split_records  # the eval's own split
+def read_questions(path: Path, split: str | None) -> list:
+    """The questions as ``qa-bot eval`` reads and splits them (EvalRecords)."""
+    from qa_bot.evaluation.cli import split_records
+    from qa_bot.evaluation.dataset import load_dataset
 
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return split_records([json.loads(line) for line in lines if line.strip()], split)
-
-
-def evidence_items(question: dict) -> list[dict]:
-    """Gold evidence: the seed suite's list, or MultiHop-RAG's (``evidence_list``, or ``evidence`` as a Python repr)."""
-    items = question.get("evidence_list") or question.get("evidence") or []
-    if isinstance(items, str):
-        import ast
-
-        items = ast.literal_eval(items)
-    return [e for e in items if isinstance(e, dict)]
+    return split_records(load_dataset(path).records, split)
 
 
-def holds(question: dict, text: str) -> dict[str, float]:
+def holds(record, text: str) -> dict[str, float]:
     """What of the gold answer the prompt's sources hold (keys present only where the set has that gold)."""
+    from qa_bot.evaluation.metrics import normalize_answer
+
     lowered = text.lower()
     words = set(tokenize(text))
     found: dict[str, float] = {}
-    if question.get("accept"):
-        found["accept"] = float(any(all(term.lower() in lowered for term in terms) for terms in question["accept"]))
-    facts = [e.get("fact") or e.get("text") for e in evidence_items(question)]
-    facts = [f for f in facts if f]
-    if facts:
-        wanted = [set(tokenize(f)) for f in facts]
+    if record.accept:
+        found["accept"] = float(any(all(term.lower() in lowered for term in terms) for terms in record.accept))
+    wanted = [set(tokenize(e.text)) for e in record.evidence]
+    if wanted:
         found["evidence_words"] = statistics.mean(len(w & words) / len(w) for w in wanted if w) if any(wanted) else 0.0
-    answer = str(question.get("answer") or "")
-    if answer and answer.lower() not in YES_NO:
-        found["answer"] = float(answer.lower() in lowered)
+    answer = record.reference_answer or ""
+    if record.answerable and not record.accept and answer and normalize_answer(answer) not in ("yes", "no"):
+        found["answer"] = float(answer.lower() in lowered)  # a name (MultiHop inference), not a yes/no verdict
     return found
 
 
-def measure(bot, tokenizer, question: dict) -> dict:
-    from qa_bot.history import normalise_history
+def measure(bot, tokenizer, record) -> dict:
     from qa_bot.steps.model import drain
 
-    turns = normalise_history(question.get("history") or [])
-    asked = question.get("question") or question.get("query")
-    plan = drain(bot.planner.plan(asked, turns, model=None))
+    plan = drain(bot.planner.plan(record.question, record.history, model=None))
     tokens, sources = 0, []
     for part in plan.parts:
         passages = bot.answerers.llm.shown(bot.retrieval.search(part).passages)
-        messages = bot.answerers.llm.messages(part, turns, passages)
+        messages = bot.answerers.llm.messages(part, record.history, passages)
         tokens += sum(len(tokenizer(m.content)) + 5 for m in messages[1:])  # + the template's tags per message
         sources.append(bot.answerers.llm.source_block(part, passages))
-    return {"id": question.get("id"), "tokens": tokens, **holds(question, "\n".join(sources))}
+    return {"id": record.id, "tokens": tokens, **holds(record, "\n".join(sources))}
 
 
 def summarize(name: str, overrides: dict, rows: list[dict]) -> dict:

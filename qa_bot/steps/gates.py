@@ -23,7 +23,6 @@ from qa_bot.steps import Rules
 from qa_bot.steps.retrieval import Evidence
 
 
-
 class Verdict(Enum):
     ANSWER = "answer"
     REFUSE = "refuse"

@@ -96,8 +96,8 @@ class LLMAnswerer:
 
     def excerpts(self, question: str, passages: Sequence[Sourced]) -> list[str]:
         """Each passage's sentences shown to the model: the ``passage_words`` closest to the question."""
-        shown = [[s for s in passage.sentences if s] or ["(no usable text)"] for passage, _ in passages]
-        return [self.best_sentences(question, sentences, self.passage_words) for sentences in shown]
+        return [self.best_sentences(question, [s for s in passage.sentences if s] or ["(no usable text)"],
+                                    self.passage_words) for passage, _ in passages]
 
     def best_sentences(self, question: str, sentences: Sequence[str], budget_words: int) -> str:
         """The sentences of a chunk that best match the question, in their original order."""
